@@ -1,0 +1,636 @@
+package io.kafkascenarios;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.lmax.disruptor.BatchEventProcessor;
+import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.SleepingWaitStrategy;
+
+import io.kafkascenarios.internal.Accounting;
+import io.kafkascenarios.internal.Flusher;
+import io.kafkascenarios.internal.KafkaRecordSink;
+import io.kafkascenarios.internal.RecordSink;
+import io.kafkascenarios.internal.Reporter;
+import io.kafkascenarios.internal.Ring;
+import io.kafkascenarios.internal.Slot;
+
+/**
+ * A Kafka producer that keeps publishing off the caller's critical path: {@code offer} copies the
+ * record into a pre-allocated ring slot and returns; one flusher thread drains the ring in batches
+ * into a {@code KafkaProducer<byte[], byte[]>}.
+ *
+ * <pre>{@code
+ * try (RingProducer producer = RingProducer.builder(Map.of("bootstrap.servers", "localhost:9092"))
+ *         .onFull(OnFull.DISCARD)
+ *         .listener(new RingProducerListener() {
+ *             public void onDiscarded(long n, long total) { metrics.discarded(n); }
+ *         })
+ *         .build()) {
+ *     producer.offer("events", key, value);     // never waits on Kafka; false = discarded
+ * }
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>Publishing allocates nothing and takes no lock: one CAS to claim a slot, a copy, a publish.
+ *       With {@link OnFull#DISCARD} the caller never waits on Kafka, even when the broker is down.</li>
+ *   <li>Every record offered is accounted for ({@link #stats()}): delivered (acknowledged), discarded
+ *       (ring full; counted and reported), failed (reported with its cause and bytes), or pending.</li>
+ *   <li>Records from one caller thread to one partition keep their order.</li>
+ *   <li>Bad input throws at once with a message naming the problem, before anything is enqueued:
+ *       it never corrupts the ring or stops the flusher.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ *   <li>Caller threads (any number): {@code offer}, {@code flush}, {@code stats}, {@code close}.</li>
+ *   <li>The flusher thread: the only one that calls the KafkaProducer's {@code send}/{@code flush}.</li>
+ *   <li>Kafka's I/O thread: completes records; only counts and enqueues (never blocks).</li>
+ *   <li>The reporter thread: the only one that calls the {@link RingProducerListener}.</li>
+ * </ul>
+ * Both threads come from {@link Builder#threadFactory}; by default they are daemon threads named
+ * {@code kafka-scenarios-flusher-N} and {@code kafka-scenarios-reporter-N}.
+ */
+public final class RingProducer implements AutoCloseable {
+    /** Let Kafka's partitioner choose the partition. */
+    public static final int ANY_PARTITION = -1;
+    /** Let Kafka stamp the record when the flusher sends it (or the broker, with LogAppendTime). */
+    public static final long NO_TIMESTAMP = -1L;
+    /** The deadline of {@link #close()}. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(RingProducer.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final long WAIT_PARK_NANOS = 100_000;
+
+    private final Ring ring;
+    private final RingBuffer<Slot> buffer;
+    private final int slotCapacity;
+    private final Accounting accounting;
+    private final Flusher flusher;
+    private final BatchEventProcessor<Slot> processor;
+    private final Reporter reporter;
+    private final RecordSink sink;
+    private final Thread flusherThread;
+    private final Thread reporterThread;
+    private final Object closeLock = new Object();
+    private long closeResult = -1;
+
+    private RingProducer(Builder b, RecordSink sink) {
+        this.sink = sink;
+        this.slotCapacity = b.slotCapacity;
+        this.accounting = new Accounting();
+        int capacity = b.slotCapacity;
+        // Sleeping, not blocking: publishers never take a lock or signal a condition.
+        this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize,
+                new SleepingWaitStrategy(200, 100_000));
+        this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
+        this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
+        this.flusher = new Flusher(sink, accounting, reporter);
+        this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(b.maxBatch)
+                .build(buffer, buffer.newBarrier(), flusher);
+        this.processor.setExceptionHandler(new FlusherExceptionHandler());
+        buffer.addGatingSequences(processor.getSequence());
+
+        ThreadFactory factory = b.threadFactory != null ? b.threadFactory : new DefaultThreadFactory(INSTANCES.incrementAndGet());
+        this.flusherThread = factory.newThread(processor);
+        this.reporterThread = factory.newThread(reporter);
+        if (flusherThread == null || reporterThread == null) {
+            throw new IllegalStateException("the thread factory " + factory + " returned no thread");
+        }
+        flusherThread.start();
+        reporterThread.start();
+    }
+
+    /**
+     * Starts building a producer.
+     *
+     * @param kafkaConfig {@code KafkaProducer} settings, passed through as they are ({@code bootstrap.servers}
+     *                    at least). The ring carries bytes: a {@code key.serializer} or {@code value.serializer}
+     *                    other than {@code ByteArraySerializer} is refused.
+     * @return a builder
+     */
+    public static Builder builder(Map<String, Object> kafkaConfig) {
+        return new Builder(kafkaConfig);
+    }
+
+    /**
+     * Offers a record with a Kafka-chosen partition and timestamp.
+     *
+     * @param topic the topic, not null
+     * @param key the key bytes, or null
+     * @param value the value bytes, or null (a tombstone)
+     * @return true if the record is in the ring; false if it was discarded (ring full), which is
+     *         counted in {@link RingStats#discarded()} and reported to the listener
+     * @throws NullPointerException if {@code topic} is null
+     * @throws IllegalArgumentException if the record does not fit a slot (the message names both sizes)
+     * @throws IllegalStateException if the producer is closed
+     */
+    public boolean offer(String topic, byte[] key, byte[] value) {
+        return offer(topic, ANY_PARTITION, NO_TIMESTAMP, key, value, null);
+    }
+
+    /**
+     * Offers a record to a chosen partition with a chosen timestamp.
+     *
+     * @param topic the topic, not null
+     * @param partition the partition, or {@link #ANY_PARTITION}
+     * @param timestamp the record's timestamp in epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @param key the key bytes, or null
+     * @param value the value bytes, or null
+     * @return true if enqueued, false if discarded; see {@link #offer(String, byte[], byte[])}
+     */
+    public boolean offer(String topic, int partition, long timestamp, byte[] key, byte[] value) {
+        return offer(topic, partition, timestamp, key, value, null);
+    }
+
+    /**
+     * Offers a record with headers. Header keys are encoded as UTF-8 into the slot and decoded on the
+     * flusher thread: no allocation on the caller's thread.
+     *
+     * @param topic the topic, not null
+     * @param partition the partition, or {@link #ANY_PARTITION}
+     * @param timestamp epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @param key the key bytes, or null
+     * @param value the value bytes, or null
+     * @param headers headers (not null elements, not null keys), or null
+     * @return true if enqueued, false if discarded; see {@link #offer(String, byte[], byte[])}
+     */
+    public boolean offer(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers) {
+        checkRecord(topic, partition, timestamp);
+        long size = Slot.encodedSize(key, value, headers);
+        if (size > slotCapacity) {
+            throw tooLarge(topic, size);
+        }
+        long sequence = ring.claim();
+        if (sequence == Ring.NO_SLOT) {
+            return false;
+        }
+        buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers);
+        buffer.publish(sequence);
+        return true;
+    }
+
+    /**
+     * Offers a record whose value {@code writer} encodes straight into the slot, with no key. (Named
+     * {@code offerWith}, not {@code offer}, so that {@code offer(topic, null, value)} stays unambiguous.)
+     *
+     * @param topic the topic, not null
+     * @param writer encodes the value; use a constant, not a capturing lambda
+     * @param arg what the writer encodes
+     * @param <A> the argument's type
+     * @return true if enqueued, false if discarded (the writer was not called)
+     * @throws IllegalArgumentException if the value does not fit the slot (the record is not offered)
+     */
+    public <A> boolean offerWith(String topic, RecordWriter<A> writer, A arg) {
+        return offerWith(topic, ANY_PARTITION, NO_TIMESTAMP, null, writer, arg);
+    }
+
+    /**
+     * Offers a record whose value {@code writer} encodes straight into the slot. If the writer throws,
+     * the record is not offered (not counted) and the exception reaches the caller.
+     *
+     * @param topic the topic, not null
+     * @param partition the partition, or {@link #ANY_PARTITION}
+     * @param timestamp epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @param key the key bytes, or null
+     * @param writer encodes the value
+     * @param arg what the writer encodes
+     * @param <A> the argument's type
+     * @return true if enqueued, false if discarded (the writer was not called)
+     */
+    public <A> boolean offerWith(String topic, int partition, long timestamp, byte[] key, RecordWriter<A> writer, A arg) {
+        checkRecord(topic, partition, timestamp);
+        Objects.requireNonNull(writer, "writer");
+        if (key != null && key.length > slotCapacity) {
+            throw tooLarge(topic, key.length);
+        }
+        long sequence = ring.claim();
+        if (sequence == Ring.NO_SLOT) {
+            return false;
+        }
+        Slot slot = buffer.get(sequence);
+        try {
+            slot.beginRecord(topic, partition, timestamp, key);
+            writer.writeValue(arg, slot.valueBuffer());
+            slot.endRecord();
+        } catch (Throwable t) {
+            // The sequence is claimed and must be published; the flusher skips it.
+            slot.setAborted();
+            accounting.nonRecords.increment();
+            buffer.publish(sequence);
+            throw t;
+        }
+        buffer.publish(sequence);
+        return true;
+    }
+
+    /**
+     * Waits until every record offered before this call is acknowledged or failed, or the timeout
+     * passes. The flusher runs {@code KafkaProducer.flush()} when it reaches this call's marker in the
+     * ring, so while it flushes, new offers fill the ring.
+     *
+     * @param timeout how long to wait at most
+     * @return true if everything offered before the call has completed; false on timeout or interrupt
+     *         (the interrupt status is kept)
+     */
+    public boolean flush(Duration timeout) {
+        long start = System.nanoTime();
+        long timeoutNanos = toNanos(timeout);
+        if (ring.isClosed()) {
+            return stats().pending() == 0;
+        }
+        return flushUntil(start, timeoutNanos, true);
+    }
+
+    private boolean flushUntil(long start, long timeoutNanos, boolean stopOnClose) {
+        long sequence = ring.claimWaiting(start, timeoutNanos, stopOnClose);
+        if (sequence == Ring.NO_SLOT) {
+            return false;
+        }
+        accounting.nonRecords.increment();
+        buffer.get(sequence).setFlushMarker();
+        buffer.publish(sequence);
+        while (flusher.flushedSequence() < sequence) {
+            if (Thread.currentThread().isInterrupted() || System.nanoTime() - start >= timeoutNanos) {
+                return false;
+            }
+            LockSupport.parkNanos(this, WAIT_PARK_NANOS);
+        }
+        return true;
+    }
+
+    /**
+     * Closes with {@link #DEFAULT_CLOSE_TIMEOUT}.
+     *
+     * @see #close(Duration)
+     */
+    @Override
+    public void close() {
+        close(DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    /**
+     * Stops accepting records, drains the ring to Kafka and closes the KafkaProducer, all within
+     * {@code timeout}. From the moment close starts, {@code offer} throws {@link IllegalStateException}
+     * and callers blocked on a full ring give up (their records count as discarded). Records that
+     * could not be delivered in time are failed with a {@link TimeoutException} cause, counted in
+     * {@link RingStats#failed()} and reported to the listener with their bytes.
+     *
+     * <p>Idempotent: a second call returns the first call's result. Thread: any caller thread; do not
+     * call it from the listener (the reporter thread makes the last report during close).
+     *
+     * @param timeout the deadline for the whole close
+     * @return how many records pending when close started (or offered during it) were not delivered
+     */
+    public long close(Duration timeout) {
+        synchronized (closeLock) {
+            if (closeResult >= 0) {
+                return closeResult;
+            }
+            closeResult = doClose(System.nanoTime(), toNanos(timeout));
+            return closeResult;
+        }
+    }
+
+    private long doClose(long start, long timeoutNanos) {
+        long failedBefore = accounting.failed.sum();
+        ring.close();
+        // Keep a slice of the deadline for stopping the flusher and closing Kafka after the drain.
+        long reserveNanos = Math.min(timeoutNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
+        boolean drained = flushUntil(start, timeoutNanos - reserveNanos, false);
+        if (!drained) {
+            flusher.abandon(new TimeoutException("RingProducer.close(" + Duration.ofNanos(timeoutNanos)
+                    + ") ran out of time before this record was sent"));
+        }
+        processor.halt();
+        boolean flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 2);
+        if (!flusherStopped) {
+            // Blocked in KafkaProducer.send (metadata unknown, buffer full): an interrupt makes it throw.
+            flusherThread.interrupt();
+            flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 4);
+        }
+        long remaining = Math.max(0, timeoutNanos - (System.nanoTime() - start));
+        try {
+            sink.close(Duration.ofNanos(remaining));
+        } catch (Throwable t) {
+            LOG.warn("closing the Kafka producer failed: {}", t.toString());
+        }
+        if (flusherStopped) {
+            failLeftovers(start, timeoutNanos);
+        } else {
+            LOG.error("the flusher thread {} did not stop; records still in the ring stay pending", flusherThread.getName());
+        }
+        try {
+            reporter.stop(Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RingStats stats = stats();
+        long notDelivered = stats.failed() - failedBefore + stats.pending();
+        if (notDelivered > 0) {
+            LOG.warn("RingProducer closed with {} record(s) not delivered; {}", notDelivered, stats);
+        }
+        return notDelivered;
+    }
+
+    /** Records published after the flusher stopped: fail them so none stays pending. Closing thread only. */
+    private void failLeftovers(long start, long timeoutNanos) {
+        long next = processor.getSequence().get() + 1;
+        long cursor = buffer.getCursor();
+        TimeoutException cause = null;
+        for (long s = next; s <= cursor; s++) {
+            // A caller that claimed before close publishes within nanoseconds; do not wait past the deadline.
+            while (!buffer.isAvailable(s) && System.nanoTime() - start < timeoutNanos) {
+                Thread.onSpinWait();
+            }
+            if (!buffer.isAvailable(s)) {
+                return;
+            }
+            Slot slot = buffer.get(s);
+            if (slot.kind == Slot.RECORD) {
+                if (cause == null) {
+                    cause = new TimeoutException("RingProducer closed before this record was sent");
+                }
+                flusher.fail(slot.toProducerRecord(), cause);
+            }
+            processor.getSequence().set(s);
+        }
+    }
+
+    private static boolean join(Thread thread, long start, long untilNanos) {
+        long left = untilNanos - (System.nanoTime() - start);
+        try {
+            if (left > 0) {
+                TimeUnit.NANOSECONDS.timedJoin(thread, left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !thread.isAlive();
+    }
+
+    /**
+     * A snapshot of the accounting. Allocates one small object; not for the hot path.
+     *
+     * @return the counters now
+     */
+    public RingStats stats() {
+        // Completions first, offers last: a record seen completed is always seen offered.
+        long delivered = accounting.delivered.sum();
+        long failed = accounting.failed.sum();
+        long discarded = accounting.discarded.sum();
+        long nonRecords = accounting.nonRecords.sum();
+        long claimed = buffer.getCursor() + 1;
+        long offered = claimed - nonRecords + discarded;
+        return new RingStats(offered, delivered, discarded, failed, buffer.getBufferSize(),
+                buffer.remainingCapacity(), accounting.blockStarted.sum(), accounting.blockNanos.sum(),
+                accounting.listenerErrors.sum());
+    }
+
+    private void checkRecord(String topic, int partition, long timestamp) {
+        if (ring.isClosed()) {
+            throw new IllegalStateException("RingProducer is closed: the record is refused, not dropped");
+        }
+        if (topic == null) {
+            throw new NullPointerException("topic must not be null");
+        }
+        if (topic.isEmpty()) {
+            throw new IllegalArgumentException("topic must not be empty");
+        }
+        if (partition < ANY_PARTITION) {
+            throw new IllegalArgumentException("partition must be >= 0 or ANY_PARTITION (-1), was " + partition);
+        }
+        if (timestamp < NO_TIMESTAMP) {
+            throw new IllegalArgumentException("timestamp must be >= 0 or NO_TIMESTAMP (-1), was " + timestamp);
+        }
+    }
+
+    private IllegalArgumentException tooLarge(String topic, long size) {
+        return new IllegalArgumentException("record for topic '" + topic + "' takes " + size
+                + " bytes (key + value + headers), more than the slot capacity of " + slotCapacity
+                + " bytes; raise RingProducer.Builder.slotCapacity or send it another way");
+    }
+
+    private static long toNanos(Duration d) {
+        Objects.requireNonNull(d, "timeout");
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + d);
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Keeps the flusher alive whatever its handler throws: report, count, carry on. */
+    private final class FlusherExceptionHandler implements ExceptionHandler<Slot> {
+        @Override
+        public void handleEventException(Throwable ex, long sequence, Slot event) {
+            LOG.error("unexpected error in the flusher at sequence {}; the flusher carries on", sequence, ex);
+        }
+
+        @Override
+        public void handleOnStartException(Throwable ex) {
+            LOG.error("flusher start failed", ex);
+        }
+
+        @Override
+        public void handleOnShutdownException(Throwable ex) {
+            LOG.error("flusher shutdown failed", ex);
+        }
+    }
+
+    private static final class DefaultThreadFactory implements ThreadFactory {
+        private final int instance;
+        private int count;
+
+        DefaultThreadFactory(int instance) {
+            this.instance = instance;
+        }
+
+        @Override
+        public synchronized Thread newThread(Runnable r) {
+            String role = count++ == 0 ? "flusher" : "reporter";
+            Thread t = new Thread(r, "kafka-scenarios-" + role + "-" + instance);
+            t.setDaemon(true);
+            return t;
+        }
+    }
+
+    /**
+     * Configures a {@link RingProducer}. Not thread-safe; {@link #build()} may be called once per
+     * configuration and each call makes a new producer with its own KafkaProducer and threads.
+     */
+    public static final class Builder {
+        private final Map<String, Object> kafkaConfig;
+        private int ringSize = 8192;
+        private int slotCapacity = 1024;
+        private OnFull onFull = OnFull.DISCARD;
+        private long blockTimeoutNanos = Long.MAX_VALUE;
+        private RingProducerListener listener = RingProducerListener.LOGGING;
+        private ThreadFactory threadFactory;
+        private int maxBatch = 1024;
+        private long reportIntervalNanos = TimeUnit.SECONDS.toNanos(1);
+        private int maxReportedFailures = 10_000;
+
+        private Builder(Map<String, Object> kafkaConfig) {
+            this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
+        }
+
+        /**
+         * @param ringSize slots in the ring, a power of two (default 8192). Memory taken up front:
+         *                 {@code ringSize * slotCapacity} bytes.
+         * @return this builder
+         */
+        public Builder ringSize(int ringSize) {
+            if (ringSize < 1 || Integer.bitCount(ringSize) != 1) {
+                throw new IllegalArgumentException("ringSize must be a power of two, was " + ringSize);
+            }
+            this.ringSize = ringSize;
+            return this;
+        }
+
+        /**
+         * @param bytes largest record (key + value + headers, 8 bytes per header plus its key and
+         *              value) a slot holds (default 1024). Larger records are refused by {@code offer}.
+         * @return this builder
+         */
+        public Builder slotCapacity(int bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("slotCapacity must be positive, was " + bytes);
+            }
+            this.slotCapacity = bytes;
+            return this;
+        }
+
+        /**
+         * @param onFull what {@code offer} does on a full ring (default {@link OnFull#DISCARD})
+         * @return this builder
+         */
+        public Builder onFull(OnFull onFull) {
+            this.onFull = Objects.requireNonNull(onFull, "onFull");
+            return this;
+        }
+
+        /**
+         * Longest wait of a {@link OnFull#BLOCK} caller; then the record is discarded. Default: no limit.
+         *
+         * @param timeout the longest wait
+         * @return this builder
+         */
+        public Builder blockTimeout(Duration timeout) {
+            this.blockTimeoutNanos = toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param listener hears failures, discards and waits (default {@link RingProducerListener#LOGGING})
+         * @return this builder
+         */
+        public Builder listener(RingProducerListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * @param threadFactory makes the flusher thread (first call) and the reporter thread (second)
+         * @return this builder
+         */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+            return this;
+        }
+
+        /**
+         * @param maxBatch most slots the flusher takes from the ring at once (default 1024)
+         * @return this builder
+         */
+        public Builder maxBatch(int maxBatch) {
+            if (maxBatch < 1) {
+                throw new IllegalArgumentException("maxBatch must be positive, was " + maxBatch);
+            }
+            this.maxBatch = maxBatch;
+            return this;
+        }
+
+        /**
+         * @param interval time between listener reports (default 1 s)
+         * @return this builder
+         */
+        public Builder reportInterval(Duration interval) {
+            long nanos = toNanos(interval);
+            if (nanos == 0) {
+                throw new IllegalArgumentException("reportInterval must be positive");
+            }
+            this.reportIntervalNanos = nanos;
+            return this;
+        }
+
+        /**
+         * @param max failed records whose bytes are kept per distinct error per report (default 10 000);
+         *            the rest are counted only
+         * @return this builder
+         */
+        public Builder maxReportedFailures(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxReportedFailures must not be negative, was " + max);
+            }
+            this.maxReportedFailures = max;
+            return this;
+        }
+
+        /**
+         * Creates the KafkaProducer and starts the flusher and reporter threads.
+         *
+         * @return a running producer
+         * @throws IllegalArgumentException if a serializer other than {@code ByteArraySerializer} is configured
+         * @throws org.apache.kafka.common.KafkaException if Kafka refuses the configuration
+         */
+        public RingProducer build() {
+            refuseSerializer(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
+            refuseSerializer(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
+            KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(kafkaConfig, new ByteArraySerializer(), new ByteArraySerializer());
+            return build(new KafkaRecordSink(producer));
+        }
+
+        /** Builds over any sink: the seam unit tests use. Closes the sink if the producer cannot start. */
+        RingProducer build(RecordSink sink) {
+            try {
+                return new RingProducer(this, sink);
+            } catch (RuntimeException | Error e) {
+                sink.close(Duration.ZERO);
+                throw e;
+            }
+        }
+
+        private void refuseSerializer(String key) {
+            Object configured = kafkaConfig.remove(key);
+            if (configured == null || configured == ByteArraySerializer.class
+                    || ByteArraySerializer.class.getName().equals(configured)) {
+                return;
+            }
+            throw new IllegalArgumentException("RingProducer carries bytes: remove " + key + "=" + configured
+                    + " from the Kafka config and serialize before offer()");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.kafkascenarios.internal;
+
+import java.util.concurrent.atomic.LongAccumulator;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The counters behind {@code RingStats}. Writers increment; readers only read.
+ *
+ * <p>{@code offered} has no counter of its own: it is derived from the ring's cursor (every claim is a
+ * sequence) minus slots that carry no record (markers, aborted writes) plus discards, so the
+ * publish fast path pays for no counter at all.
+ *
+ * <p>Writers: {@link #discarded} and the block counters by caller threads; {@link #delivered} and
+ * {@link #failed} by Kafka's I/O thread (and the flusher or closer for records that never reach
+ * Kafka). Thread-safe.
+ */
+public final class Accounting {
+    public final LongAdder discarded = new LongAdder();
+    public final LongAdder delivered = new LongAdder();
+    public final LongAdder failed = new LongAdder();
+    /** Claimed sequences that carry no record: flush markers and writes that threw. */
+    public final LongAdder nonRecords = new LongAdder();
+    public final LongAdder blockStarted = new LongAdder();
+    public final LongAdder blockStopped = new LongAdder();
+    public final LongAdder blockGaveUp = new LongAdder();
+    public final LongAdder blockNanos = new LongAdder();
+    public final LongAccumulator blockMaxNanos = new LongAccumulator(Math::max, 0);
+    public final LongAdder listenerErrors = new LongAdder();
+}

@@ -1,0 +1,225 @@
+package io.kafkascenarios.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * One pre-allocated ring entry: a record's routing fields and a fixed byte array holding its key,
+ * value and headers.
+ *
+ * <p>Layout of {@link #data}: {@code [key][value][headers]}, each header as
+ * {@code [int keyLength][key UTF-8][int valueLength or -1][value]}, integers big-endian.
+ *
+ * <p>Ownership: between claim and publish the claiming caller thread writes it; after publish only the
+ * flusher reads it, until the flusher releases the sequence. No field is volatile: the ring's
+ * publish/consume sequences order the writes before the reads.
+ */
+public final class Slot {
+    /** A record to send. */
+    public static final int RECORD = 0;
+    /** A claimed slot whose writer threw: skipped by the flusher. */
+    public static final int ABORTED = 1;
+    /** A flush marker: the flusher flushes Kafka when it reaches it. */
+    public static final int FLUSH = 2;
+
+    /** One of {@link #RECORD}, {@link #ABORTED}, {@link #FLUSH}. */
+    public int kind;
+    String topic;
+    int partition;
+    long timestamp;
+    final byte[] data;
+    int keyLength;
+    int valueLength;
+    int headerCount;
+    int headersLength;
+    final SlotValueBuffer valueBuffer;
+
+    /**
+     * @param capacity bytes of key, value and headers this slot can hold
+     */
+    public Slot(int capacity) {
+        this.data = new byte[capacity];
+        this.valueBuffer = new SlotValueBuffer(this);
+    }
+
+    /** @return bytes of key, value and headers this slot can hold */
+    public int capacity() {
+        return data.length;
+    }
+
+    /**
+     * Bytes a record takes in a slot.
+     *
+     * @param key key bytes or null
+     * @param value value bytes or null
+     * @param headers headers or null
+     * @return the encoded size
+     */
+    public static long encodedSize(byte[] key, byte[] value, Header[] headers) {
+        long size = (key == null ? 0 : key.length) + (long) (value == null ? 0 : value.length);
+        return size + headersSize(headers);
+    }
+
+    private static long headersSize(Header[] headers) {
+        if (headers == null) {
+            return 0;
+        }
+        long size = 0;
+        for (Header h : headers) {
+            if (h == null || h.key() == null) {
+                throw new NullPointerException("header and header key must not be null");
+            }
+            byte[] v = h.value();
+            size += 8 + Utf8.encodedLength(h.key()) + (v == null ? 0 : v.length);
+        }
+        return size;
+    }
+
+    /**
+     * Fills this slot with a whole record. The caller has checked {@link #encodedSize} against
+     * {@link #capacity()}.
+     */
+    public void setRecord(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers) {
+        this.kind = RECORD;
+        this.topic = topic;
+        this.partition = partition;
+        this.timestamp = timestamp;
+        int p = 0;
+        if (key == null) {
+            keyLength = -1;
+        } else {
+            System.arraycopy(key, 0, data, 0, key.length);
+            keyLength = key.length;
+            p = key.length;
+        }
+        if (value == null) {
+            valueLength = -1;
+        } else {
+            System.arraycopy(value, 0, data, p, value.length);
+            valueLength = value.length;
+            p += value.length;
+        }
+        writeHeaders(headers, p);
+    }
+
+    /**
+     * Starts a record whose value a writer will encode through {@link #valueBuffer()}.
+     * The key must fit (checked by the caller).
+     */
+    public void beginRecord(String topic, int partition, long timestamp, byte[] key) {
+        this.kind = RECORD;
+        this.topic = topic;
+        this.partition = partition;
+        this.timestamp = timestamp;
+        int p = 0;
+        if (key == null) {
+            keyLength = -1;
+        } else {
+            System.arraycopy(key, 0, data, 0, key.length);
+            keyLength = key.length;
+            p = key.length;
+        }
+        valueLength = 0;
+        headerCount = 0;
+        headersLength = 0;
+        valueBuffer.reset(p);
+    }
+
+    /** Ends a record started with {@link #beginRecord}. */
+    public void endRecord() {
+        valueLength = valueBuffer.length();
+    }
+
+    /** @return the writer's view of this slot */
+    public SlotValueBuffer valueBuffer() {
+        return valueBuffer;
+    }
+
+    /** Marks this slot as a flush marker. */
+    public void setFlushMarker() {
+        kind = FLUSH;
+        topic = null;
+    }
+
+    /** Marks this slot as abandoned: the flusher skips it. */
+    public void setAborted() {
+        kind = ABORTED;
+        topic = null;
+    }
+
+    private void writeHeaders(Header[] headers, int offset) {
+        if (headers == null || headers.length == 0) {
+            headerCount = 0;
+            headersLength = 0;
+            return;
+        }
+        int p = offset;
+        for (Header h : headers) {
+            int keyStart = p + 4;
+            int keyEnd = Utf8.encode(h.key(), data, keyStart);
+            putInt(data, p, keyEnd - keyStart);
+            p = keyEnd;
+            byte[] v = h.value();
+            if (v == null) {
+                putInt(data, p, -1);
+                p += 4;
+            } else {
+                putInt(data, p, v.length);
+                System.arraycopy(v, 0, data, p + 4, v.length);
+                p += 4 + v.length;
+            }
+        }
+        headerCount = headers.length;
+        headersLength = p - offset;
+    }
+
+    /**
+     * Copies the record out of the slot. Flusher thread only; allocates (the copies are handed to
+     * Kafka, which keeps them until the record completes).
+     *
+     * @return a record that shares nothing with this slot
+     */
+    public ProducerRecord<byte[], byte[]> toProducerRecord() {
+        int k = Math.max(keyLength, 0);
+        byte[] key = keyLength < 0 ? null : Arrays.copyOfRange(data, 0, keyLength);
+        byte[] value = valueLength < 0 ? null : Arrays.copyOfRange(data, k, k + valueLength);
+        RecordHeaders headers = null;
+        if (headerCount > 0) {
+            headers = new RecordHeaders();
+            int p = k + Math.max(valueLength, 0);
+            for (int i = 0; i < headerCount; i++) {
+                int keyLen = getInt(data, p);
+                String hk = new String(data, p + 4, keyLen, StandardCharsets.UTF_8);
+                p += 4 + keyLen;
+                int valueLen = getInt(data, p);
+                p += 4;
+                byte[] hv = null;
+                if (valueLen >= 0) {
+                    hv = Arrays.copyOfRange(data, p, p + valueLen);
+                    p += valueLen;
+                }
+                headers.add(hk, hv);
+            }
+        }
+        return new ProducerRecord<>(topic,
+                partition < 0 ? null : partition,
+                timestamp < 0 ? null : timestamp,
+                key, value, headers);
+    }
+
+    static void putInt(byte[] dst, int offset, int v) {
+        dst[offset] = (byte) (v >>> 24);
+        dst[offset + 1] = (byte) (v >>> 16);
+        dst[offset + 2] = (byte) (v >>> 8);
+        dst[offset + 3] = (byte) v;
+    }
+
+    static int getInt(byte[] src, int offset) {
+        return ((src[offset] & 0xFF) << 24) | ((src[offset + 1] & 0xFF) << 16)
+                | ((src[offset + 2] & 0xFF) << 8) | (src[offset + 3] & 0xFF);
+    }
+}

@@ -1,0 +1,135 @@
+package io.kafkascenarios;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+
+import io.kafkascenarios.internal.RecordSink;
+
+/**
+ * A sink that plays Kafka for unit tests: it completes records on its own "I/O" thread, and can be told
+ * to block in send (broker down), to fail records, or to throw from send.
+ */
+final class FakeSink implements RecordSink {
+    private final LinkedBlockingQueue<Runnable> completions = new LinkedBlockingQueue<>();
+    private final Thread io;
+    private final List<ProducerRecord<byte[], byte[]>> sent = new ArrayList<>();
+    private final AtomicLong incomplete = new AtomicLong();
+    /** When non-null, send() waits for a permit (interruptibly, as KafkaProducer does). */
+    volatile Semaphore gate;
+    /** When non-null, every record completes with this exception. */
+    volatile Exception failWith;
+    /** When non-null, send() throws it. */
+    volatile RuntimeException throwOnSend;
+    /** When false, records are kept keyed but not stored (the hammer sends millions). */
+    volatile boolean keepRecords = true;
+    final AtomicLong sendCalls = new AtomicLong();
+    volatile boolean closed;
+
+    FakeSink() {
+        io = new Thread(() -> {
+            try {
+                while (true) {
+                    completions.take().run();
+                }
+            } catch (InterruptedException e) {
+                // closed
+            }
+        }, "fake-kafka-io");
+        io.setDaemon(true);
+        io.start();
+    }
+
+    @Override
+    public void send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+        sendCalls.incrementAndGet();
+        Semaphore g = gate;
+        if (g != null) {
+            try {
+                g.acquire();
+            } catch (InterruptedException e) {
+                throw new InterruptException(e);
+            }
+        }
+        RuntimeException t = throwOnSend;
+        if (t != null) {
+            throw t;
+        }
+        if (closed) {
+            throw new IllegalStateException("Cannot perform operation after producer has been closed");
+        }
+        if (keepRecords) {
+            synchronized (sent) {
+                sent.add(record);
+            }
+        }
+        Exception failure = failWith;
+        incomplete.incrementAndGet();
+        completions.add(() -> {
+            int partition = record.partition() == null ? 0 : record.partition();
+            RecordMetadata md = new RecordMetadata(new TopicPartition(record.topic(), partition), 0, 0, 0, 0, 0);
+            callback.onCompletion(failure == null ? md : null, failure);
+            incomplete.decrementAndGet();
+        });
+    }
+
+    @Override
+    public void flush() {
+        while (incomplete.get() > 0) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptException("flush interrupted");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        closed = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (incomplete.get() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        io.interrupt();
+    }
+
+    List<ProducerRecord<byte[], byte[]>> sent() {
+        synchronized (sent) {
+            return new ArrayList<>(sent);
+        }
+    }
+
+    /** Blocks every send from now on, as a broker that is down does. */
+    Semaphore block() {
+        Semaphore g = new Semaphore(0);
+        gate = g;
+        return g;
+    }
+
+    /** Lets every blocked and future send through. */
+    void unblock() {
+        Semaphore g = gate;
+        gate = null;
+        if (g != null) {
+            g.release(Integer.MAX_VALUE / 2);
+        }
+    }
+
+    boolean awaitIdle(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (incomplete.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        return incomplete.get() == 0;
+    }
+}

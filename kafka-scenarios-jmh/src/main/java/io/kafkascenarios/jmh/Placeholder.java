@@ -1,0 +1,1 @@
+package io.kafkascenarios.jmh; final class Placeholder {}
