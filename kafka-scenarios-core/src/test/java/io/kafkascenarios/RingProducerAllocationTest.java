@@ -1,0 +1,87 @@
+package io.kafkascenarios;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.sun.management.ThreadMXBean;
+
+/**
+ * The telemetry publish path allocates nothing on the caller's thread, measured with the JVM's
+ * per-thread allocation counter: on the accepted path, on the discard path, with headers and with a
+ * writer.
+ */
+class RingProducerAllocationTest {
+    private static final int WARM_UP = 300_000;
+    private static final int MEASURED = 1_000_000;
+    private static final RecordWriter<CharSequence> UTF8 = (text, value) -> value.putUtf8(text);
+
+    private final ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private final FakeSink sink = new FakeSink();
+    private final byte[] key = "key-1".getBytes(UTF_8);
+    private final byte[] value = new byte[100];
+    private final Header[] headers = {new RecordHeader("trace-id", "0af7651916cd43dd".getBytes(UTF_8))};
+    private final StringBuilder text = new StringBuilder("GET /orders/42 200 ünïcödé");
+    private RingProducer producer;
+
+    @AfterEach
+    void tearDown() {
+        sink.unblock();
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private long run(int n) {
+        long accepted = 0;
+        for (int i = 0; i < n; i++) {
+            accepted += producer.offer("telemetry", key, value) ? 1 : 0;
+            accepted += producer.offer("telemetry", 0, 1_700_000_000_000L, key, value, headers) ? 1 : 0;
+            accepted += producer.offerWith("telemetry", UTF8, text) ? 1 : 0;
+        }
+        return accepted;
+    }
+
+    private long allocatedBy(int n) {
+        long before = threads.getCurrentThreadAllocatedBytes();
+        run(n);
+        return threads.getCurrentThreadAllocatedBytes() - before;
+    }
+
+    @Test
+    void theMeterSeesAllocation() {
+        long before = threads.getCurrentThreadAllocatedBytes();
+        byte[][] kept = new byte[1000][];
+        for (int i = 0; i < kept.length; i++) {
+            kept[i] = new byte[100];
+        }
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).isGreaterThanOrEqualTo(100L * kept.length);
+    }
+
+    @Test
+    void offerAllocatesNothingWhileRecordsFlow() {
+        sink.keepRecords = false;
+        producer = RingProducer.builder(Map.of()).ringSize(4096).listener(new RecordingListener()).build(sink);
+        run(WARM_UP);
+        assertThat(allocatedBy(MEASURED)).isZero();
+        RingStats stats = producer.stats();
+        assertThat(stats.offered()).isEqualTo(3L * (WARM_UP + MEASURED));
+    }
+
+    @Test
+    void offerAllocatesNothingOnAFullRingInDiscardMode() {
+        producer = RingProducer.builder(Map.of()).ringSize(64).listener(new RecordingListener()).build(sink);
+        sink.block();
+        run(WARM_UP);
+        assertThat(allocatedBy(MEASURED)).isZero();
+        assertThat(producer.stats().discarded()).isGreaterThanOrEqualTo(3L * (WARM_UP + MEASURED) - 65);
+    }
+}
