@@ -1,0 +1,93 @@
+package io.kafkascenarios;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.jmh.BenchCluster;
+import io.kafkascenarios.testkit.KafkaCluster;
+
+/**
+ * Records acknowledged by the broker per second: the ring producer (BLOCK, so nothing is discarded)
+ * against the raw KafkaProducer with the same settings. Each invocation offers/sends a batch and
+ * flushes it, so the score counts only delivered records.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+public class DeliveredThroughputBenchmark {
+    private static final int BATCH = 50_000;
+    private static final Callback IGNORE = (metadata, exception) -> { };
+
+    private KafkaCluster cluster;
+    private RingProducer ring;
+    private KafkaProducer<byte[], byte[]> raw;
+    private final byte[] key = "key-000001".getBytes();
+    private final byte[] value = new byte[100];
+    private String ringTopic;
+    private String rawTopic;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        cluster = BenchCluster.start();
+        ringTopic = "bench-delivered-ring-" + System.nanoTime();
+        rawTopic = "bench-delivered-raw-" + System.nanoTime();
+        cluster.createTopic(ringTopic, 3, BenchCluster.TOPIC_CONFIG);
+        cluster.createTopic(rawTopic, 3, BenchCluster.TOPIC_CONFIG);
+        ring = RingProducer.builder(BenchCluster.producerConfig(cluster.bootstrapServers()))
+                .ringSize(16384).onFull(OnFull.BLOCK).listener(new RingProducerListener() { }).build();
+        raw = new KafkaProducer<>(BenchCluster.producerConfig(cluster.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        RingStats stats = ring.stats();
+        ring.close(Duration.ofSeconds(30));
+        raw.close(Duration.ofSeconds(30));
+        cluster.close();
+        if (stats.discarded() + stats.failed() > 0) {
+            throw new IllegalStateException("the ring lost records during a throughput run: " + stats);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void ringDelivered() {
+        for (int i = 0; i < BATCH; i++) {
+            ring.offer(ringTopic, key, value);
+        }
+        if (!ring.flush(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("flush timed out: " + ring.stats());
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void rawDelivered() {
+        for (int i = 0; i < BATCH; i++) {
+            raw.send(new ProducerRecord<>(rawTopic, key, value), IGNORE);
+        }
+        raw.flush();
+    }
+}

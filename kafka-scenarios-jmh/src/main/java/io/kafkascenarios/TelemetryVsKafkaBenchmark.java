@@ -1,0 +1,92 @@
+package io.kafkascenarios;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.jmh.BenchCluster;
+import io.kafkascenarios.testkit.KafkaCluster;
+
+/**
+ * What the caller pays per record: {@code RingProducer.offer} (DISCARD) side by side with
+ * {@code KafkaProducer.send} on the same broker, same producer settings, same JVM run. SampleTime
+ * gives the mean and the percentiles (p99.9 is where {@code send}'s back-pressure shows).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+public class TelemetryVsKafkaBenchmark {
+    private static final Callback IGNORE = (metadata, exception) -> { };
+
+    private KafkaCluster cluster;
+    private RingProducer ring;
+    private KafkaProducer<byte[], byte[]> raw;
+    private final byte[] key = "key-000001".getBytes();
+    private final byte[] value = new byte[100];
+    private String ringTopic;
+    private String rawTopic;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        cluster = BenchCluster.start();
+        ringTopic = "bench-ring-" + System.nanoTime();
+        rawTopic = "bench-raw-" + System.nanoTime();
+        cluster.createTopic(ringTopic, 3, BenchCluster.TOPIC_CONFIG);
+        cluster.createTopic(rawTopic, 3, BenchCluster.TOPIC_CONFIG);
+        ring = RingProducer.builder(BenchCluster.producerConfig(cluster.bootstrapServers()))
+                .listener(new RingProducerListener() { }).build();
+        raw = new KafkaProducer<>(BenchCluster.producerConfig(cluster.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        ring.close(Duration.ofSeconds(30));
+        raw.close(Duration.ofSeconds(30));
+        cluster.close();
+    }
+
+    @Benchmark
+    @Threads(1)
+    public boolean ringOffer1Thread(CallerAllocation allocation) {
+        return ring.offer(ringTopic, key, value);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Object rawSend1Thread(CallerAllocation allocation) {
+        return raw.send(new ProducerRecord<>(rawTopic, key, value), IGNORE);
+    }
+
+    @Benchmark
+    @Threads(4)
+    public boolean ringOffer4Threads(CallerAllocation allocation) {
+        return ring.offer(ringTopic, key, value);
+    }
+
+    @Benchmark
+    @Threads(4)
+    public Object rawSend4Threads(CallerAllocation allocation) {
+        return raw.send(new ProducerRecord<>(rawTopic, key, value), IGNORE);
+    }
+}

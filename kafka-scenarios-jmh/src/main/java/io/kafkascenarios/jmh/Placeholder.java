@@ -1,1 +1,0 @@
-package io.kafkascenarios.jmh; final class Placeholder {}
