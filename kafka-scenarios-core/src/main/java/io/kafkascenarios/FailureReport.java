@@ -3,11 +3,11 @@ package io.kafkascenarios;
 import java.util.List;
 
 /**
- * One distinct error and the records it failed during one report interval.
+ * One kind of error (an exception class) and the records it failed during one report interval.
  *
- * <p>Records are kept up to {@link RingProducer.Builder#maxReportedFailures(int)} per interval; beyond
- * that they are counted in {@link #count()} and {@link #omitted()} but their bytes are not kept, so a
- * long outage cannot exhaust the heap. Immutable.
+ * <p>At most {@link RingProducer.Builder#maxReportedFailures(int)} failed records are held between
+ * two reports; beyond that they are counted in {@link #count()} and {@link #omitted()} but their bytes
+ * are not kept, so a long outage cannot exhaust the heap. Immutable.
  */
 public final class FailureReport {
     private final Throwable cause;

@@ -4,9 +4,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -90,8 +92,10 @@ public final class RingProducer implements AutoCloseable {
     private final RecordSink sink;
     private final Thread flusherThread;
     private final Thread reporterThread;
-    private final Object closeLock = new Object();
-    private long closeResult = -1;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CompletableFuture<Long> closeResult = new CompletableFuture<>();
+    private volatile long failedBeforeClose;
+    private volatile boolean terminated;
 
     private RingProducer(Builder b, RecordSink sink) {
         this.sink = sink;
@@ -103,7 +107,7 @@ public final class RingProducer implements AutoCloseable {
                 new SleepingWaitStrategy(200, 100_000));
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
-        this.flusher = new Flusher(sink, accounting, reporter);
+        this.flusher = new Flusher(buffer, sink, accounting, reporter);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(b.maxBatch)
                 .build(buffer, buffer.newBarrier(), flusher);
         this.processor.setExceptionHandler(new FlusherExceptionHandler());
@@ -115,8 +119,15 @@ public final class RingProducer implements AutoCloseable {
         if (flusherThread == null || reporterThread == null) {
             throw new IllegalStateException("the thread factory " + factory + " returned no thread");
         }
-        flusherThread.start();
-        reporterThread.start();
+        try {
+            reporterThread.start();
+            flusherThread.start();
+        } catch (Throwable t) {
+            // Out of native threads: stop whichever started, then let the builder close the sink.
+            processor.halt();
+            reporter.stop(0);
+            throw t;
+        }
     }
 
     /**
@@ -179,11 +190,17 @@ public final class RingProducer implements AutoCloseable {
         if (size > slotCapacity) {
             throw tooLarge(topic, size);
         }
-        long sequence = ring.claim();
+        long sequence = claim();
         if (sequence == Ring.NO_SLOT) {
             return false;
         }
-        buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers);
+        try {
+            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers);
+        } catch (Throwable t) {
+            // Headers that change between the size check and the copy: never leave a claimed slot unpublished.
+            ring.abort(sequence);
+            throw t;
+        }
         buffer.publish(sequence);
         return true;
     }
@@ -222,7 +239,7 @@ public final class RingProducer implements AutoCloseable {
         if (key != null && key.length > slotCapacity) {
             throw tooLarge(topic, key.length);
         }
-        long sequence = ring.claim();
+        long sequence = claim();
         if (sequence == Ring.NO_SLOT) {
             return false;
         }
@@ -233,9 +250,7 @@ public final class RingProducer implements AutoCloseable {
             slot.endRecord();
         } catch (Throwable t) {
             // The sequence is claimed and must be published; the flusher skips it.
-            slot.setAborted();
-            accounting.nonRecords.increment();
-            buffer.publish(sequence);
+            ring.abort(sequence);
             throw t;
         }
         buffer.publish(sequence);
@@ -245,36 +260,38 @@ public final class RingProducer implements AutoCloseable {
     /**
      * Waits until every record offered before this call is acknowledged or failed, or the timeout
      * passes. The flusher runs {@code KafkaProducer.flush()} when it reaches this call's marker in the
-     * ring, so while it flushes, new offers fill the ring.
+     * ring; while it waits there (up to Kafka's {@code delivery.timeout.ms} when the broker is down,
+     * whatever this call's timeout) new offers fill the ring. Call it at checkpoints, not per record.
      *
      * @param timeout how long to wait at most
-     * @return true if everything offered before the call has completed; false on timeout or interrupt
-     *         (the interrupt status is kept)
+     * @return true if everything offered before the call has completed (delivered or failed); false on
+     *         timeout, on interrupt (the interrupt status is kept), or if Kafka's flush failed. After
+     *         {@link #close} it returns whether nothing is pending, without waiting.
      */
     public boolean flush(Duration timeout) {
         long start = System.nanoTime();
         long timeoutNanos = toNanos(timeout);
-        if (ring.isClosed()) {
-            return stats().pending() == 0;
+        if (!ring.isClosed()) {
+            long sequence = ring.claimWaiting(start, timeoutNanos, true);
+            if (sequence != Ring.NO_SLOT) {
+                return awaitMarker(sequence, start, timeoutNanos);
+            }
         }
-        return flushUntil(start, timeoutNanos, true);
+        return ring.isClosed() && stats().pending() == 0;
     }
 
-    private boolean flushUntil(long start, long timeoutNanos, boolean stopOnClose) {
-        long sequence = ring.claimWaiting(start, timeoutNanos, stopOnClose);
-        if (sequence == Ring.NO_SLOT) {
-            return false;
-        }
+    /** Publishes a flush marker in a claimed slot and waits until the flusher has flushed past it. */
+    private boolean awaitMarker(long sequence, long start, long timeoutNanos) {
         accounting.nonRecords.increment();
         buffer.get(sequence).setFlushMarker();
         buffer.publish(sequence);
-        while (flusher.flushedSequence() < sequence) {
-            if (Thread.currentThread().isInterrupted() || System.nanoTime() - start >= timeoutNanos) {
+        while (flusher.markerDone() < sequence) {
+            if (terminated || Thread.currentThread().isInterrupted() || System.nanoTime() - start >= timeoutNanos) {
                 return false;
             }
             LockSupport.parkNanos(this, WAIT_PARK_NANOS);
         }
-        return true;
+        return flusher.markerFlushed() >= sequence;
     }
 
     /**
@@ -291,97 +308,98 @@ public final class RingProducer implements AutoCloseable {
      * Stops accepting records, drains the ring to Kafka and closes the KafkaProducer, all within
      * {@code timeout}. From the moment close starts, {@code offer} throws {@link IllegalStateException}
      * and callers blocked on a full ring give up (their records count as discarded). Records that
-     * could not be delivered in time are failed with a {@link TimeoutException} cause, counted in
-     * {@link RingStats#failed()} and reported to the listener with their bytes.
+     * could not be delivered in time are failed (with a {@link TimeoutException} cause, or the error
+     * Kafka gave them), counted in {@link RingStats#failed()} and reported to the listener with their
+     * bytes.
      *
-     * <p>Idempotent: a second call returns the first call's result. Thread: any caller thread; do not
-     * call it from the listener (the reporter thread makes the last report during close).
+     * <p>Thread: any caller thread, not the listener (the reporter makes its last report during
+     * close). The first call does the work; a concurrent or later call waits for it, up to its own
+     * timeout, and returns the same result, or, if the first is still running, the records not
+     * delivered so far. An interrupt of the closing thread does not shorten the close; the interrupt
+     * status is kept.
      *
      * @param timeout the deadline for the whole close
      * @return how many records pending when close started (or offered during it) were not delivered
      */
     public long close(Duration timeout) {
-        synchronized (closeLock) {
-            if (closeResult >= 0) {
-                return closeResult;
-            }
-            closeResult = doClose(System.nanoTime(), toNanos(timeout));
-            return closeResult;
+        long start = System.nanoTime();
+        long timeoutNanos = toNanos(timeout);
+        if (closing.compareAndSet(false, true)) {
+            long result = doClose(start, timeoutNanos);
+            closeResult.complete(result);
+            return result;
+        }
+        try {
+            return closeResult.get(Math.max(0, timeoutNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return accounting.failed.sum() - failedBeforeClose + stats().pending();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return accounting.failed.sum() - failedBeforeClose + stats().pending();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("close failed", e.getCause());
         }
     }
 
     private long doClose(long start, long timeoutNanos) {
-        long failedBefore = accounting.failed.sum();
-        ring.close();
-        // Keep a slice of the deadline for stopping the flusher and closing Kafka after the drain.
-        long reserveNanos = Math.min(timeoutNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
-        boolean drained = flushUntil(start, timeoutNanos - reserveNanos, false);
-        if (!drained) {
-            flusher.abandon(new TimeoutException("RingProducer.close(" + Duration.ofNanos(timeoutNanos)
-                    + ") ran out of time before this record was sent"));
-        }
-        processor.halt();
-        boolean flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 2);
-        if (!flusherStopped) {
-            // Blocked in KafkaProducer.send (metadata unknown, buffer full): an interrupt makes it throw.
-            flusherThread.interrupt();
-            flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 4);
-        }
-        long remaining = Math.max(0, timeoutNanos - (System.nanoTime() - start));
+        boolean interrupted = Thread.interrupted();
+        failedBeforeClose = accounting.failed.sum();
         try {
-            sink.close(Duration.ofNanos(remaining));
-        } catch (Throwable t) {
-            LOG.warn("closing the Kafka producer failed: {}", t.toString());
-        }
-        if (flusherStopped) {
-            failLeftovers(start, timeoutNanos);
-        } else {
-            LOG.error("the flusher thread {} did not stop; records still in the ring stay pending", flusherThread.getName());
-        }
-        try {
+            ring.close();
+            // Keep a slice of the deadline for stopping the flusher and closing Kafka after the drain.
+            long reserveNanos = Math.min(timeoutNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
+            long drainSequence = ring.claimWaiting(start, timeoutNanos - reserveNanos, false);
+            boolean drained = drainSequence != Ring.NO_SLOT && awaitMarker(drainSequence, start, timeoutNanos - reserveNanos);
+            if (!drained) {
+                flusher.abandon(new TimeoutException("RingProducer.close(" + Duration.ofNanos(timeoutNanos)
+                        + ") ran out of time before this record was sent"));
+            }
+            processor.halt();
+            boolean flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 2);
+            if (!flusherStopped) {
+                // Blocked in KafkaProducer.send (metadata unknown, buffer full): an interrupt makes it throw.
+                flusherThread.interrupt();
+                flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 4);
+            }
+            // Kafka rounds to milliseconds; under 1 ms it would abort in-flight batches without a chance.
+            long remaining = Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeoutNanos - (System.nanoTime() - start));
+            try {
+                sink.close(Duration.ofNanos(remaining));
+            } catch (Throwable t) {
+                LOG.warn("closing the Kafka producer failed: {}", t.toString());
+            }
+            if (!flusherStopped) {
+                LOG.error("the flusher thread {} did not stop within the close deadline; it fails what is left"
+                        + " in the ring when it does", flusherThread.getName());
+            }
             reporter.stop(Math.max(0, timeoutNanos - (System.nanoTime() - start)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        RingStats stats = stats();
-        long notDelivered = stats.failed() - failedBefore + stats.pending();
-        if (notDelivered > 0) {
-            LOG.warn("RingProducer closed with {} record(s) not delivered; {}", notDelivered, stats);
-        }
-        return notDelivered;
-    }
-
-    /** Records published after the flusher stopped: fail them so none stays pending. Closing thread only. */
-    private void failLeftovers(long start, long timeoutNanos) {
-        long next = processor.getSequence().get() + 1;
-        long cursor = buffer.getCursor();
-        TimeoutException cause = null;
-        for (long s = next; s <= cursor; s++) {
-            // A caller that claimed before close publishes within nanoseconds; do not wait past the deadline.
-            while (!buffer.isAvailable(s) && System.nanoTime() - start < timeoutNanos) {
-                Thread.onSpinWait();
+            terminated = true;
+            RingStats stats = stats();
+            long notDelivered = stats.failed() - failedBeforeClose + stats.pending();
+            if (notDelivered > 0) {
+                LOG.warn("RingProducer closed with {} record(s) not delivered; {}", notDelivered, stats);
             }
-            if (!buffer.isAvailable(s)) {
-                return;
+            return notDelivered;
+        } finally {
+            terminated = true;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
-            Slot slot = buffer.get(s);
-            if (slot.kind == Slot.RECORD) {
-                if (cause == null) {
-                    cause = new TimeoutException("RingProducer closed before this record was sent");
-                }
-                flusher.fail(slot.toProducerRecord(), cause);
-            }
-            processor.getSequence().set(s);
         }
     }
 
+    /** Joins until {@code untilNanos} after {@code start}; an interrupt does not cut the wait short. */
     private static boolean join(Thread thread, long start, long untilNanos) {
-        long left = untilNanos - (System.nanoTime() - start);
-        try {
-            if (left > 0) {
+        boolean interrupted = false;
+        long left;
+        while (thread.isAlive() && (left = untilNanos - (System.nanoTime() - start)) > 0) {
+            try {
                 TimeUnit.NANOSECONDS.timedJoin(thread, left);
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         return !thread.isAlive();
@@ -407,7 +425,7 @@ public final class RingProducer implements AutoCloseable {
 
     private void checkRecord(String topic, int partition, long timestamp) {
         if (ring.isClosed()) {
-            throw new IllegalStateException("RingProducer is closed: the record is refused, not dropped");
+            throw closed();
         }
         if (topic == null) {
             throw new NullPointerException("topic must not be null");
@@ -421,6 +439,18 @@ public final class RingProducer implements AutoCloseable {
         if (timestamp < NO_TIMESTAMP) {
             throw new IllegalArgumentException("timestamp must be >= 0 or NO_TIMESTAMP (-1), was " + timestamp);
         }
+    }
+
+    private long claim() {
+        long sequence = ring.claim();
+        if (sequence == Ring.CLOSED) {
+            throw closed();
+        }
+        return sequence;
+    }
+
+    private static IllegalStateException closed() {
+        return new IllegalStateException("RingProducer is closed: the record is refused, not dropped");
     }
 
     private IllegalArgumentException tooLarge(String topic, long size) {
@@ -477,8 +507,8 @@ public final class RingProducer implements AutoCloseable {
     }
 
     /**
-     * Configures a {@link RingProducer}. Not thread-safe; {@link #build()} may be called once per
-     * configuration and each call makes a new producer with its own KafkaProducer and threads.
+     * Configures a {@link RingProducer}. Not thread-safe: configure and build on one thread. Each
+     * {@link #build()} makes a new producer with its own KafkaProducer and threads.
      */
     public static final class Builder {
         private final Map<String, Object> kafkaConfig;
@@ -586,8 +616,9 @@ public final class RingProducer implements AutoCloseable {
         }
 
         /**
-         * @param max failed records whose bytes are kept per distinct error per report (default 10 000);
-         *            the rest are counted only
+         * @param max failed records whose bytes are held for the listener between two reports (default
+         *            10 000). Past it, failures are still counted and reported, without their bytes,
+         *            so a long outage cannot exhaust the heap.
          * @return this builder
          */
         public Builder maxReportedFailures(int max) {
@@ -608,6 +639,7 @@ public final class RingProducer implements AutoCloseable {
         public RingProducer build() {
             refuseSerializer(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
             refuseSerializer(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
+            refuseTransactions();
             KafkaProducer<byte[], byte[]> producer =
                     new KafkaProducer<>(kafkaConfig, new ByteArraySerializer(), new ByteArraySerializer());
             return build(new KafkaRecordSink(producer));
@@ -620,6 +652,13 @@ public final class RingProducer implements AutoCloseable {
             } catch (RuntimeException | Error e) {
                 sink.close(Duration.ZERO);
                 throw e;
+            }
+        }
+
+        private void refuseTransactions() {
+            if (kafkaConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) != null) {
+                throw new IllegalArgumentException("RingProducer does not run Kafka transactions: remove "
+                        + ProducerConfig.TRANSACTIONAL_ID_CONFIG + " from the Kafka config");
             }
         }
 

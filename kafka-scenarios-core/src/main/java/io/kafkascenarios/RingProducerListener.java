@@ -19,8 +19,8 @@ public interface RingProducerListener {
     RingProducerListener LOGGING = new LoggingListener();
 
     /**
-     * Records that Kafka did not accept, grouped by distinct error (same exception class and message):
-     * one call per distinct error per report interval, with the count and the records themselves.
+     * Records that Kafka did not accept, grouped by exception class: one call per class per report
+     * interval, with the first exception, the count and the records themselves.
      *
      * @param report the error, how many records it failed, and those records
      */
@@ -37,8 +37,7 @@ public interface RingProducerListener {
     }
 
     /**
-     * Callers that waited for ring space since the last report ({@link OnFull#BLOCK}, or
-     * {@code flush}/{@code close} waiting to enqueue their marker).
+     * Callers of {@code offer} that waited for ring space ({@link OnFull#BLOCK}) since the last report.
      *
      * @param report who started and stopped waiting and for how long
      */

@@ -7,9 +7,10 @@ import java.time.Duration;
  *
  * <p>Every record offered is in exactly one state:
  * {@code offered() == delivered() + discarded() + failed() + pending()}. The counters are read one
- * after the other, not atomically, so while records are moving a snapshot may count a record as
- * pending that has just completed; it never counts a record twice or loses one, and after
- * {@link RingProducer#flush} or {@link RingProducer#close} returns, {@code pending()} is exact.
+ * after the other, not atomically: while records are moving, a snapshot may count as pending a record
+ * that has just completed, or for a few nanoseconds a slot being claimed for a flush marker or for a
+ * write that then throws; {@code pending()} is never negative and never misses a record. Once
+ * {@link RingProducer#flush} returns true, or {@link RingProducer#close} returns, it is exact.
  */
 public final class RingStats {
     private final long offered;
@@ -35,7 +36,7 @@ public final class RingStats {
         this.listenerErrors = listenerErrors;
     }
 
-    /** @return records offered: every {@code offer}/{@code send} call that did not throw */
+    /** @return records offered: every {@code offer} call that did not throw */
     public long offered() {
         return offered;
     }

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 
@@ -21,7 +22,27 @@ import io.kafkascenarios.internal.RecordSink;
  * to block in send (broker down), to fail records, or to throw from send.
  */
 final class FakeSink implements RecordSink {
-    private final LinkedBlockingQueue<Runnable> completions = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Pending> completions = new LinkedBlockingQueue<>();
+    /** Most records incomplete at once: a bound for what may be in flight. */
+    final AtomicLong maxIncomplete = new AtomicLong();
+
+    private static final class Pending {
+        final ProducerRecord<byte[], byte[]> record;
+        final Callback callback;
+        final Exception failure;
+
+        Pending(ProducerRecord<byte[], byte[]> record, Callback callback, Exception failure) {
+            this.record = record;
+            this.callback = callback;
+            this.failure = failure;
+        }
+
+        void complete(Exception failure) {
+            int partition = record.partition() == null ? 0 : record.partition();
+            RecordMetadata md = new RecordMetadata(new TopicPartition(record.topic(), partition), 0, 0, 0, 0, 0);
+            callback.onCompletion(failure == null ? md : null, failure);
+        }
+    }
     private final Thread io;
     private final List<ProducerRecord<byte[], byte[]>> sent = new ArrayList<>();
     private final AtomicLong incomplete = new AtomicLong();
@@ -40,7 +61,9 @@ final class FakeSink implements RecordSink {
         io = new Thread(() -> {
             try {
                 while (true) {
-                    completions.take().run();
+                    Pending p = completions.take();
+                    p.complete(p.failure);
+                    incomplete.decrementAndGet();
                 }
             } catch (InterruptedException e) {
                 // closed
@@ -73,14 +96,9 @@ final class FakeSink implements RecordSink {
                 sent.add(record);
             }
         }
-        Exception failure = failWith;
-        incomplete.incrementAndGet();
-        completions.add(() -> {
-            int partition = record.partition() == null ? 0 : record.partition();
-            RecordMetadata md = new RecordMetadata(new TopicPartition(record.topic(), partition), 0, 0, 0, 0, 0);
-            callback.onCompletion(failure == null ? md : null, failure);
-            incomplete.decrementAndGet();
-        });
+        long now = incomplete.incrementAndGet();
+        maxIncomplete.accumulateAndGet(now, Math::max);
+        completions.add(new Pending(record, callback, failWith));
     }
 
     @Override
@@ -93,6 +111,7 @@ final class FakeSink implements RecordSink {
         }
     }
 
+    /** Like KafkaProducer: waits up to the timeout, then aborts what is incomplete, calling back before returning. */
     @Override
     public void close(Duration timeout) {
         closed = true;
@@ -101,6 +120,15 @@ final class FakeSink implements RecordSink {
             Thread.onSpinWait();
         }
         io.interrupt();
+        try {
+            io.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Pending p = completions.poll(); p != null; p = completions.poll()) {
+            p.complete(new KafkaException("Producer is closed forcefully."));
+            incomplete.decrementAndGet();
+        }
     }
 
     List<ProducerRecord<byte[], byte[]>> sent() {

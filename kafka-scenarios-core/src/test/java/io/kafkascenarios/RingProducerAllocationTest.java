@@ -68,12 +68,16 @@ class RingProducerAllocationTest {
 
     @Test
     void offerAllocatesNothingWhileRecordsFlow() {
+        // BLOCK, so that every offer takes the accepted path (and, when the flusher lags, the wait).
         sink.keepRecords = false;
-        producer = RingProducer.builder(Map.of()).ringSize(4096).listener(new RecordingListener()).build(sink);
+        producer = RingProducer.builder(Map.of()).ringSize(4096).onFull(OnFull.BLOCK)
+                .listener(new RecordingListener()).build(sink);
         run(WARM_UP);
         assertThat(allocatedBy(MEASURED)).isZero();
+        assertThat(producer.flush(Duration.ofSeconds(30))).isTrue();
         RingStats stats = producer.stats();
         assertThat(stats.offered()).isEqualTo(3L * (WARM_UP + MEASURED));
+        assertThat(stats.delivered()).isEqualTo(stats.offered());
     }
 
     @Test

@@ -1,12 +1,15 @@
 package io.kafkascenarios.internal;
 
-import org.apache.kafka.clients.producer.Callback;
+import java.util.concurrent.TimeUnit;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.InterruptException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
 
 import io.kafkascenarios.FailedRecord;
@@ -14,30 +17,39 @@ import io.kafkascenarios.FailedRecord;
 /**
  * Drains published slots into the {@link RecordSink}, one Disruptor batch at a time.
  *
- * <p>Thread: {@link #onEvent} runs only on the flusher thread (the Disruptor's
+ * <p>Thread: {@link #onEvent} and {@link #onShutdown} run only on the flusher thread (the Disruptor's
  * {@code BatchEventProcessor}). Each slot is released as soon as its bytes are copied out, so callers
- * get the slot back while Kafka is still sending. Nothing thrown by Kafka escapes: a record that
- * cannot be handed to Kafka is counted as failed and reported.
+ * get the slot back while Kafka is still sending. Nothing thrown escapes: a record that cannot be
+ * handed to Kafka is counted as failed and reported.
  *
  * <p>{@link #abandon} (from the closing thread) makes the flusher fail the records it still meets
- * instead of sending them: that is how {@code close} keeps its deadline.
+ * instead of sending them: that is how {@code close} keeps its deadline. When the processor halts, the
+ * flusher itself fails whatever is still in the ring, so nothing stays pending and no other thread
+ * touches slots the flusher may still own.
  */
 public final class Flusher implements EventHandler<Slot> {
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
+    private static final long PUBLISH_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    private final RingBuffer<Slot> ring;
     private final RecordSink sink;
     private final Accounting accounting;
     private final Reporter reporter;
     private Sequence released;
-    private final Sequence flushed = new Sequence(-1);
+    /** Highest flush marker processed, whether Kafka's flush succeeded or not. */
+    private final Sequence markerDone = new Sequence(-1);
+    /** Highest flush marker after which Kafka's flush returned normally. */
+    private final Sequence markerFlushed = new Sequence(-1);
     private volatile Throwable abandonCause;
 
     /**
+     * @param ring the ring this flusher drains
      * @param sink where records go
      * @param accounting counters to update
      * @param reporter where failures are queued
      */
-    public Flusher(RecordSink sink, Accounting accounting, Reporter reporter) {
+    public Flusher(RingBuffer<Slot> ring, RecordSink sink, Accounting accounting, Reporter reporter) {
+        this.ring = ring;
         this.sink = sink;
         this.accounting = accounting;
         this.reporter = reporter;
@@ -48,13 +60,18 @@ public final class Flusher implements EventHandler<Slot> {
         this.released = sequenceCallback;
     }
 
-    /** @return the highest flush-marker sequence the flusher has completed, -1 if none */
-    public long flushedSequence() {
-        return flushed.get();
+    /** @return the highest flush-marker sequence the flusher has processed, -1 if none */
+    public long markerDone() {
+        return markerDone.get();
+    }
+
+    /** @return the highest flush-marker sequence after which every earlier record had completed */
+    public long markerFlushed() {
+        return markerFlushed.get();
     }
 
     /**
-     * From now on, fail records instead of sending them.
+     * From now on, fail records instead of sending them. Any thread.
      *
      * @param cause reported as the failure cause of each such record
      */
@@ -66,50 +83,112 @@ public final class Flusher implements EventHandler<Slot> {
     public void onEvent(Slot slot, long sequence, boolean endOfBatch) {
         int kind = slot.kind;
         if (kind == Slot.RECORD) {
-            ProducerRecord<byte[], byte[]> record = slot.toProducerRecord();
+            OutgoingRecord record;
+            try {
+                record = slot.copyOut(this);
+            } catch (Throwable t) {
+                // Out of memory, most likely: the bytes are lost, the record is not.
+                released.set(sequence);
+                failUncopied(slot, t);
+                return;
+            }
             released.set(sequence);
             send(record);
         } else if (kind == Slot.FLUSH) {
             released.set(sequence);
-            flushSink();
-            flushed.set(sequence);
+            if (flushSink()) {
+                markerFlushed.set(sequence);
+            }
+            markerDone.set(sequence);
         } else {
             released.set(sequence);
         }
     }
 
-    private void send(ProducerRecord<byte[], byte[]> record) {
+    private void send(OutgoingRecord record) {
         Throwable abandoned = abandonCause;
         if (abandoned != null) {
             fail(record, -1, abandoned);
             return;
         }
         try {
-            sink.send(record, new Delivery(record));
+            sink.send(record, record);
         } catch (Throwable t) {
             // Kafka throws synchronously for interrupts, a closed producer, bad serialization of headers...
+            clearInterrupt(t);
             fail(record, -1, t);
         }
     }
 
-    private void flushSink() {
+    private boolean flushSink() {
         if (abandonCause != null) {
-            return;
+            return false;
         }
         try {
             sink.flush();
+            return true;
         } catch (Throwable t) {
-            // Records are accounted by their callbacks; a flush that fails only ends the wait early.
+            // Records are accounted by their callbacks; a failed flush only makes the waiter's flush() false.
+            clearInterrupt(t);
             LOG.warn("flush of the Kafka producer failed: {}", t.toString());
+            return false;
         }
     }
 
     /**
-     * Counts and reports a record that will never reach Kafka. Flusher thread, or the closing thread
-     * once the flusher has stopped.
+     * Kafka re-asserts the interrupt status when it throws {@link InterruptException}. The flusher is
+     * stopped by halting its processor, never by an interrupt, so a stray interrupt is cleared: left
+     * set, it would fail every later send and make the idle wait spin.
      */
-    public void fail(ProducerRecord<byte[], byte[]> record, Throwable cause) {
+    private static void clearInterrupt(Throwable t) {
+        if (t instanceof InterruptException || t instanceof InterruptedException) {
+            Thread.interrupted();
+        }
+    }
+
+    @Override
+    public void onShutdown() {
+        Thread.interrupted();
+        Throwable cause = abandonCause;
+        if (cause == null) {
+            cause = new IllegalStateException("RingProducer stopped before this record was sent");
+        }
+        long next = released == null ? 0 : released.get() + 1;
+        long cursor = ring.getCursor();
+        for (long s = next; s <= cursor; s++) {
+            // A caller that claimed before close publishes within nanoseconds; one that claims after
+            // close aborts its own slot. Do not wait long for either.
+            long deadline = System.nanoTime() + PUBLISH_GRACE_NANOS;
+            while (!ring.isAvailable(s) && System.nanoTime() - deadline < 0) {
+                Thread.yield();
+            }
+            if (ring.isAvailable(s)) {
+                Slot slot = ring.get(s);
+                if (slot.kind == Slot.RECORD) {
+                    failUncopiedOrCopy(slot, cause);
+                }
+            }
+            if (released != null) {
+                released.set(s);
+            }
+        }
+        reporter.flusherStopped();
+    }
+
+    private void failUncopiedOrCopy(Slot slot, Throwable cause) {
+        OutgoingRecord record;
+        try {
+            record = slot.copyOut(this);
+        } catch (Throwable t) {
+            failUncopied(slot, cause);
+            return;
+        }
         fail(record, -1, cause);
+    }
+
+    private void failUncopied(Slot slot, Throwable cause) {
+        accounting.failed.increment();
+        reporter.recordFailure(new FailedRecord(slot.topic, slot.partition, null, null), cause);
     }
 
     private void fail(ProducerRecord<byte[], byte[]> record, int partition, Throwable cause) {
@@ -120,20 +199,11 @@ public final class Flusher implements EventHandler<Slot> {
     }
 
     /** Completion of one record. Runs on Kafka's I/O thread: counts and enqueues, never blocks. */
-    private final class Delivery implements Callback {
-        private final ProducerRecord<byte[], byte[]> record;
-
-        Delivery(ProducerRecord<byte[], byte[]> record) {
-            this.record = record;
-        }
-
-        @Override
-        public void onCompletion(RecordMetadata metadata, Exception exception) {
-            if (exception == null) {
-                accounting.delivered.increment();
-            } else {
-                fail(record, metadata == null ? -1 : metadata.partition(), exception);
-            }
+    void completed(OutgoingRecord record, RecordMetadata metadata, Exception exception) {
+        if (exception == null) {
+            accounting.delivered.increment();
+        } else {
+            fail(record, metadata == null ? -1 : metadata.partition(), exception);
         }
     }
 }

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 import io.kafkascenarios.BlockingReport;
@@ -20,9 +22,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns counters and queued failures into coalesced listener calls, on its own thread.
  *
- * <p>Threads: {@link #recordFailure} from any thread (Kafka's I/O thread, the flusher, the closer): it
- * only enqueues. {@link #run} is the reporter thread, the only one that calls the listener.
- * {@link #stop} from the closing thread.
+ * <p>Threads: {@link #recordFailure} from any thread (Kafka's I/O thread, the flusher): it only
+ * enqueues. {@link #run} is the reporter thread, the only one that calls the listener. It makes its
+ * last report once the flusher has stopped and the closing thread has closed Kafka ({@link #stop}),
+ * so failures produced while closing are reported too.
+ *
+ * <p>Failures are grouped by exception class: Kafka's messages embed counts and times, so grouping
+ * by message would not coalesce anything.
  */
 public final class Reporter implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
@@ -31,10 +37,17 @@ public final class Reporter implements Runnable {
     private final RingProducerListener listener;
     private final Accounting accounting;
     private final long intervalNanos;
-    private final int maxRecordsPerReport;
+    private final int maxQueuedRecords;
     private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+    /** Failures queued with their bytes and not yet reported: bounded by {@code maxQueuedRecords}. */
+    private final AtomicInteger queued = new AtomicInteger();
+    /** Failures past that bound: counted, their bytes dropped, their last cause kept. */
+    private final LongAdder overflow = new LongAdder();
+    private volatile Throwable overflowCause;
+    private long overflowReported;
     private final Set<String> listenerErrorsLogged = new HashSet<>();
-    private volatile boolean running = true;
+    private volatile boolean flusherStopped;
+    private volatile boolean closeRequested;
     private volatile Thread thread;
 
     private long lastDiscarded;
@@ -47,13 +60,14 @@ public final class Reporter implements Runnable {
      * @param listener who hears the reports
      * @param accounting counters to report deltas of
      * @param intervalNanos time between reports
-     * @param maxRecordsPerReport failed records kept per distinct error per report
+     * @param maxQueuedRecords failed records whose bytes are held for the next report; beyond it
+     *                         failures are still counted and reported, without their bytes
      */
-    public Reporter(RingProducerListener listener, Accounting accounting, long intervalNanos, int maxRecordsPerReport) {
+    public Reporter(RingProducerListener listener, Accounting accounting, long intervalNanos, int maxQueuedRecords) {
         this.listener = listener;
         this.accounting = accounting;
         this.intervalNanos = intervalNanos;
-        this.maxRecordsPerReport = maxRecordsPerReport;
+        this.maxQueuedRecords = maxQueuedRecords;
     }
 
     private static final class Failure {
@@ -77,31 +91,73 @@ public final class Reporter implements Runnable {
     }
 
     /**
-     * Queues a failed record for the next report. Non-blocking, safe on Kafka's I/O thread. The
-     * caller has already counted the failure.
+     * Queues a failed record for the next report. Non-blocking, safe on Kafka's I/O thread; memory is
+     * bounded: past {@code maxQueuedRecords} only a counter moves. The caller has already counted the
+     * failure in {@link Accounting#failed}.
      */
     public void recordFailure(FailedRecord record, Throwable cause) {
-        failures.add(new Failure(record, cause));
+        if (queued.incrementAndGet() <= maxQueuedRecords) {
+            failures.add(new Failure(record, cause));
+        } else {
+            queued.decrementAndGet();
+            overflowCause = cause;
+            overflow.increment();
+        }
     }
 
     @Override
     public void run() {
         thread = Thread.currentThread();
-        while (running) {
+        while (!(flusherStopped && closeRequested)) {
             LockSupport.parkNanos(this, intervalNanos);
-            reportOnce();
+            // A stray interrupt would make parkNanos return at once: the reporter stops by flags only.
+            Thread.interrupted();
+            reportSafely();
         }
-        reportOnce();
+        reportSafely();
     }
 
-    /** Asks the reporter thread to make a last report and stop; waits for it up to the timeout. */
-    public void stop(long timeoutNanos) throws InterruptedException {
-        running = false;
-        Thread t = thread;
-        if (t != null) {
-            LockSupport.unpark(t);
-            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+    private void reportSafely() {
+        try {
+            reportOnce();
+        } catch (Throwable t) {
+            LOG.error("reporting failed; the reporter carries on", t);
         }
+    }
+
+    /** The flusher has stopped: no more failures will come from it. Flusher thread. */
+    void flusherStopped() {
+        flusherStopped = true;
+        LockSupport.unpark(thread);
+    }
+
+    /**
+     * The producer is closed (Kafka closed, all callbacks run): make a last report once the flusher
+     * has also stopped, and wait for it up to the timeout. Closing thread.
+     *
+     * @param timeoutNanos longest wait
+     * @return true if the reporter has finished
+     */
+    public boolean stop(long timeoutNanos) {
+        closeRequested = true;
+        Thread t = thread;
+        if (t == null) {
+            return false;
+        }
+        LockSupport.unpark(t);
+        long deadline = System.nanoTime() + timeoutNanos;
+        boolean interrupted = false;
+        while (t.isAlive() && deadline - System.nanoTime() > 0) {
+            try {
+                TimeUnit.NANOSECONDS.timedJoin(t, deadline - System.nanoTime());
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return !t.isAlive();
     }
 
     /** One round of reports. Reporter thread only (or the closer once the reporter thread is gone). */
@@ -121,20 +177,31 @@ public final class Reporter implements Runnable {
     }
 
     private void reportFailures() {
-        if (failures.isEmpty()) {
+        if (failures.isEmpty() && overflow.sum() == overflowReported) {
             return;
         }
         Map<String, Group> groups = new LinkedHashMap<>();
         for (Failure f = failures.poll(); f != null; f = failures.poll()) {
-            Group g = groups.get(distinctKey(f.cause));
+            queued.decrementAndGet();
+            String key = f.cause.getClass().getName();
+            Group g = groups.get(key);
             if (g == null) {
                 g = new Group(f.cause);
-                groups.put(distinctKey(f.cause), g);
+                groups.put(key, g);
             }
             g.count++;
-            if (g.records.size() < maxRecordsPerReport) {
-                g.records.add(f.record);
+            g.records.add(f.record);
+        }
+        long overflowTotal = overflow.sum();
+        if (overflowTotal != overflowReported) {
+            Throwable cause = overflowCause;
+            Group g = groups.get(cause.getClass().getName());
+            if (g == null) {
+                g = new Group(cause);
+                groups.put(cause.getClass().getName(), g);
             }
+            g.count += overflowTotal - overflowReported;
+            overflowReported = overflowTotal;
         }
         for (Group g : groups.values()) {
             try {
@@ -180,7 +247,7 @@ public final class Reporter implements Runnable {
         }
     }
 
-    /** Two errors are the same when their class and message are. */
+    /** Two listener errors are the same when their class and message are. */
     static String distinctKey(Throwable t) {
         return t.getClass().getName() + ':' + t.getMessage();
     }

@@ -13,9 +13,15 @@ import com.lmax.disruptor.RingBuffer;
  * free: one CAS on the ring's cursor.
  */
 public final class Ring {
-    /** Returned instead of a sequence when no slot was claimed. */
+    /** Returned instead of a sequence when no slot was claimed: the record was discarded and counted. */
     public static final long NO_SLOT = -1;
-    private static final int SPINS_BEFORE_PARKING = 100;
+    /** Returned instead of a sequence when the ring was closed: nothing was counted. */
+    public static final long CLOSED = -2;
+    // A blocked caller waits for the flusher, which frees slots in batches: spin briefly, then yield
+    // and park, so that on a small machine the waiting caller does not take the CPU the flusher,
+    // Kafka's I/O thread or the broker need to free slots.
+    private static final int SPINS = 20;
+    private static final int YIELDS = 10;
     private static final long PARK_NANOS = 50_000;
 
     private final RingBuffer<Slot> buffer;
@@ -56,11 +62,19 @@ public final class Ring {
      * Claims a slot for one record under the on-full policy. On {@link #NO_SLOT} the record was
      * discarded and counted.
      *
-     * @return the claimed sequence, which the caller must publish, or {@link #NO_SLOT}
+     * @return the claimed sequence, which the caller must publish, {@link #NO_SLOT} (discarded), or
+     *         {@link #CLOSED}
      */
     public long claim() {
         try {
-            return buffer.tryNext();
+            long sequence = buffer.tryNext();
+            // Re-checked after the claim: if close() set the flag after this caller's first check, either
+            // this read sees it, or the claim came first and close() will find the slot in the ring.
+            if (closed) {
+                abort(sequence);
+                return CLOSED;
+            }
+            return sequence;
         } catch (InsufficientCapacityException full) {
             // A stack-less singleton: the full path allocates nothing either.
             if (!blockWhenFull) {
@@ -87,8 +101,19 @@ public final class Ring {
     }
 
     /**
+     * Publishes a claimed slot that carries no record; the flusher skips it.
+     *
+     * @param sequence a sequence this thread claimed
+     */
+    public void abort(long sequence) {
+        buffer.get(sequence).setAborted();
+        accounting.nonRecords.increment();
+        buffer.publish(sequence);
+    }
+
+    /**
      * Waits for a slot until the timeout, an interrupt (the interrupt status is kept) or, if
-     * {@code stopOnClose}, until the ring is closed.
+     * {@code stopOnClose}, until the ring is closed (a slot won after close is aborted).
      *
      * @param startNanos when the wait started ({@link System#nanoTime()})
      * @param timeoutNanos longest wait; {@code Long.MAX_VALUE} for no limit
@@ -99,14 +124,22 @@ public final class Ring {
         int spins = 0;
         while (true) {
             try {
-                return buffer.tryNext();
+                long sequence = buffer.tryNext();
+                if (stopOnClose && closed) {
+                    abort(sequence);
+                    return NO_SLOT;
+                }
+                return sequence;
             } catch (InsufficientCapacityException full) {
                 if (Thread.currentThread().isInterrupted() || (stopOnClose && closed)
                         || System.nanoTime() - startNanos >= timeoutNanos) {
                     return NO_SLOT;
                 }
-                if (++spins < SPINS_BEFORE_PARKING) {
+                spins++;
+                if (spins < SPINS) {
                     Thread.onSpinWait();
+                } else if (spins < SPINS + YIELDS) {
+                    Thread.yield();
                 } else {
                     LockSupport.parkNanos(this, PARK_NANOS);
                 }

@@ -3,7 +3,6 @@ package io.kafkascenarios.internal;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -178,12 +177,13 @@ public final class Slot {
     }
 
     /**
-     * Copies the record out of the slot. Flusher thread only; allocates (the copies are handed to
-     * Kafka, which keeps them until the record completes).
+     * Copies the record out of the slot. Flusher thread (or the closer once the flusher stopped);
+     * allocates: the copies are handed to Kafka and kept until the record completes.
      *
+     * @param flusher completes the record
      * @return a record that shares nothing with this slot
      */
-    public ProducerRecord<byte[], byte[]> toProducerRecord() {
+    OutgoingRecord copyOut(Flusher flusher) {
         int k = Math.max(keyLength, 0);
         byte[] key = keyLength < 0 ? null : Arrays.copyOfRange(data, 0, keyLength);
         byte[] value = valueLength < 0 ? null : Arrays.copyOfRange(data, k, k + valueLength);
@@ -205,7 +205,7 @@ public final class Slot {
                 headers.add(hk, hv);
             }
         }
-        return new ProducerRecord<>(topic,
+        return new OutgoingRecord(flusher, topic,
                 partition < 0 ? null : partition,
                 timestamp < 0 ? null : timestamp,
                 key, value, headers);
