@@ -24,12 +24,20 @@ public class CallerAllocation {
     private long start;
     /** Bytes the caller thread allocated during the iteration; 0 is the target. */
     public long callerBytes;
+    /** Calls measured during the iteration ({@link #op()}), to turn {@link #callerBytes} into bytes per call. */
+    public long callerOps;
 
     /** Marks the start of an iteration, on the benchmark thread. */
     @Setup(Level.Iteration)
     public void begin() {
         callerBytes = 0;
+        callerOps = 0;
         start = THREADS.getCurrentThreadAllocatedBytes();
+    }
+
+    /** Counts one measured call; call it from the benchmark method (a thread-local increment). */
+    public void op() {
+        callerOps++;
     }
 
     /** Reads the caller thread's allocation at the end of the iteration. */

@@ -34,7 +34,7 @@ import io.kafkascenarios.testkit.KafkaCluster;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"})
 public class DeliveredThroughputBenchmark {
     private static final int BATCH = 50_000;
     private static final Callback IGNORE = (metadata, exception) -> { };

@@ -34,7 +34,7 @@ import io.kafkascenarios.testkit.KafkaCluster;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"})
 public class TelemetryVsKafkaBenchmark {
     private static final Callback IGNORE = (metadata, exception) -> { };
 
@@ -69,24 +69,28 @@ public class TelemetryVsKafkaBenchmark {
     @Benchmark
     @Threads(1)
     public boolean ringOffer1Thread(CallerAllocation allocation) {
+        allocation.op();
         return ring.offer(ringTopic, key, value);
     }
 
     @Benchmark
     @Threads(1)
     public Object rawSend1Thread(CallerAllocation allocation) {
+        allocation.op();
         return raw.send(new ProducerRecord<>(rawTopic, key, value), IGNORE);
     }
 
     @Benchmark
     @Threads(4)
     public boolean ringOffer4Threads(CallerAllocation allocation) {
+        allocation.op();
         return ring.offer(ringTopic, key, value);
     }
 
     @Benchmark
     @Threads(4)
     public Object rawSend4Threads(CallerAllocation allocation) {
+        allocation.op();
         return raw.send(new ProducerRecord<>(rawTopic, key, value), IGNORE);
     }
 }

@@ -17,12 +17,13 @@ public final class Ring {
     public static final long NO_SLOT = -1;
     /** Returned instead of a sequence when the ring was closed: nothing was counted. */
     public static final long CLOSED = -2;
-    // A blocked caller waits for the flusher, which frees slots in batches: spin briefly, then yield
-    // and park, so that on a small machine the waiting caller does not take the CPU the flusher,
-    // Kafka's I/O thread or the broker need to free slots.
+    // A blocked caller waits for the flusher, which frees slots in batches: spin briefly, then yield,
+    // then park for doubling times, so that on a small machine the waiting caller does not take the
+    // CPU that the flusher, Kafka's I/O thread or the broker need to free slots.
     private static final int SPINS = 20;
     private static final int YIELDS = 10;
-    private static final long PARK_NANOS = 50_000;
+    private static final long MIN_PARK_NANOS = 20_000;
+    private static final long MAX_PARK_NANOS = 1_000_000;
 
     private final RingBuffer<Slot> buffer;
     private final Accounting accounting;
@@ -122,6 +123,7 @@ public final class Ring {
      */
     public long claimWaiting(long startNanos, long timeoutNanos, boolean stopOnClose) {
         int spins = 0;
+        long parkNanos = MIN_PARK_NANOS;
         while (true) {
             try {
                 long sequence = buffer.tryNext();
@@ -141,7 +143,8 @@ public final class Ring {
                 } else if (spins < SPINS + YIELDS) {
                     Thread.yield();
                 } else {
-                    LockSupport.parkNanos(this, PARK_NANOS);
+                    LockSupport.parkNanos(this, parkNanos);
+                    parkNanos = Math.min(parkNanos * 2, MAX_PARK_NANOS);
                 }
             }
         }

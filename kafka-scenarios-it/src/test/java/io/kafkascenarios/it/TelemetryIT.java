@@ -168,6 +168,37 @@ class TelemetryIT {
     }
 
     @Test
+    void anInterruptedCallerBlockedOnABrokerOutageGivesUpAndIsCounted() throws Exception {
+        KAFKA.assumeFaultInjection();
+        String topic = KafkaClusterExtension.uniqueTopic("telemetry-interrupt");
+        KAFKA.cluster().createTopic(topic, 1);
+        try (RingProducer producer = RingProducer.builder(config()).ringSize(64).onFull(OnFull.BLOCK).build()) {
+            assertThat(producer.offer(topic, null, new byte[1])).isTrue();
+            assertThat(producer.flush(Duration.ofSeconds(30))).isTrue();
+            KAFKA.cluster().kill();
+            CompletableFuture<Boolean> interruptedAfter = new CompletableFuture<>();
+            Thread caller = new Thread(() -> {
+                boolean accepted = true;
+                while (accepted) {
+                    accepted = producer.offer(topic, null, new byte[1]);
+                }
+                interruptedAfter.complete(Thread.currentThread().isInterrupted());
+            });
+            caller.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> producer.stats().blockedCalls() > 0
+                    && producer.stats().ringRemaining() == 0);
+            caller.interrupt();
+            assertThat(interruptedAfter.get()).isTrue();
+            assertThat(producer.stats().discarded()).isEqualTo(1);
+            KAFKA.cluster().restart();
+            assertThat(producer.flush(Duration.ofSeconds(60))).isTrue();
+            RingStats stats = producer.stats();
+            assertThat(stats.delivered()).isEqualTo(stats.offered() - 1);
+            assertThat(stats.failed()).isZero();
+        }
+    }
+
+    @Test
     void withNoBrokerAtAllOfferReturnsAtOnceAndCloseKeepsItsDeadline() throws Exception {
         int deadPort;
         try (ServerSocket socket = new ServerSocket(0)) {

@@ -1,0 +1,189 @@
+package io.kafkascenarios.jmh;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import io.kafkascenarios.testkit.EmbeddedKafkaBroker;
+
+/**
+ * The benchmark suite: starts one broker in a child JVM (or uses {@code --bootstrap}), runs every
+ * side-by-side benchmark in JMH forks that do not host the broker, writes JMH's JSON under
+ * {@code target/benchmarks/} and prints the comparison table made from that JSON.
+ *
+ * <pre>
+ * usage: ./bench [--full] [--bootstrap host:port] [--out dir]
+ *   --full        more iterations and two forks per benchmark (about 3x longer)
+ *   --bootstrap   run against an existing cluster instead of starting a broker
+ *   --out         where JSON and the table go (default kafka-scenarios-jmh/target/benchmarks)
+ * </pre>
+ *
+ * Runs on the main thread; JMH forks a JVM per benchmark.
+ */
+public final class BenchmarkSuite {
+    /** Same heap and collector for both sides of every comparison; see docs/benchmarks.md. */
+    static final String[] FORK_JVM_ARGS = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"};
+
+    private BenchmarkSuite() {
+    }
+
+    /**
+     * @param args see the class documentation
+     * @throws Exception when JMH fails in a way that is not a benchmark's own failure
+     */
+    public static void main(String[] args) throws Exception {
+        boolean full = false;
+        String bootstrap = null;
+        Path out = Paths.get("kafka-scenarios-jmh", "target", "benchmarks");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--full":
+                    full = true;
+                    break;
+                case "--bootstrap":
+                    bootstrap = requireValue(args, ++i, "--bootstrap");
+                    break;
+                case "--out":
+                    out = Paths.get(requireValue(args, ++i, "--out"));
+                    break;
+                default:
+                    System.err.println("unknown argument: " + args[i]
+                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir]");
+                    System.exit(2);
+            }
+        }
+        Files.createDirectories(out);
+        EmbeddedKafkaBroker broker = null;
+        if (bootstrap == null) {
+            broker = startBroker();
+            bootstrap = broker.bootstrapServers();
+        }
+        try {
+            List<Path> results = run(full, bootstrap, out);
+            ResultTable table = ResultTable.fromJson(results);
+            String markdown = table.toMarkdown();
+            Files.writeString(out.resolve("table.md"), markdown);
+            System.out.println();
+            System.out.println("kafka-scenarios vs raw kafka-clients (" + (full ? "full" : "quick") + " mode, broker "
+                    + (broker == null ? bootstrap : "embedded, child JVM") + ")");
+            System.out.println(markdown);
+            System.out.println("JSON: " + out.toAbsolutePath() + "   table: " + out.resolve("table.md").toAbsolutePath());
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+        }
+    }
+
+    private static String requireValue(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            System.err.println(flag + " needs a value");
+            System.exit(2);
+        }
+        return args[i];
+    }
+
+    private static EmbeddedKafkaBroker startBroker() {
+        progress("starting a Kafka broker in a child JVM");
+        Path tmp = Paths.get(System.getProperty("java.io.tmpdir"));
+        long freeBytes = tmp.toFile().getUsableSpace();
+        if (freeBytes < 2L * 1024 * 1024 * 1024) {
+            fail(String.format(Locale.ROOT, "only %.1f GiB free in %s; the benchmarks write up to ~2 GiB of Kafka logs."
+                    + " Free some space, or point java.io.tmpdir elsewhere, or use --bootstrap host:port",
+                    freeBytes / (1024.0 * 1024 * 1024), tmp));
+        }
+        try {
+            EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.childJvm()
+                    .brokerProperty("log.retention.check.interval.ms", "5000")
+                    .start();
+            progress("broker ready at " + broker.bootstrapServers());
+            return broker;
+        } catch (RuntimeException e) {
+            fail("could not start the embedded Kafka broker: " + firstLine(e)
+                    + "\n  Check free disk space and that loopback ports can be bound, or run against a cluster:"
+                    + " ./bench --bootstrap host:port");
+            throw e;
+        }
+    }
+
+    private static List<Path> run(boolean full, String bootstrap, Path out) throws RunnerException {
+        String[] jvmArgs = new String[FORK_JVM_ARGS.length + 1];
+        System.arraycopy(FORK_JVM_ARGS, 0, jvmArgs, 0, FORK_JVM_ARGS.length);
+        jvmArgs[FORK_JVM_ARGS.length] = "-Dkafka.bootstrap=" + bootstrap;
+
+        List<Step> steps = List.of(
+                new Step("ring-alone", "io.kafkascenarios.RingOfferBenchmark", true, true),
+                new Step("telemetry", "io.kafkascenarios.TelemetryVsKafkaBenchmark", true, true),
+                new Step("delivered", "io.kafkascenarios.DeliveredThroughputBenchmark", false, true),
+                new Step("broker-down-ring", "io.kafkascenarios.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
+                // One send() that blocks max.block.ms: measured once, in both modes.
+                new Step("broker-down-raw", "io.kafkascenarios.BrokerDownBenchmark.rawSendBrokerDown", false, false));
+        List<Path> results = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step step = steps.get(i);
+            progress(String.format(Locale.ROOT, "step %d/%d: %s", i + 1, steps.size(), step.name));
+            Path json = out.resolve(step.name + ".json");
+            ChainedOptionsBuilder options = new OptionsBuilder()
+                    .include(step.include.replace(".", "\\.") + (step.include.endsWith("Benchmark") ? "\\." : "$"))
+                    .jvmArgsAppend(jvmArgs)
+                    .resultFormat(ResultFormatType.JSON)
+                    .result(json.toString())
+                    .shouldFailOnError(true);
+            if (step.gcProfile) {
+                options.addProfiler(GCProfiler.class);
+            }
+            if (full && step.scalable) {
+                options.forks(2).warmupIterations(5).measurementIterations(10)
+                        .warmupTime(TimeValue.seconds(2)).measurementTime(TimeValue.seconds(3));
+            }
+            new Runner(options.build()).run();
+            results.add(json);
+        }
+        return results;
+    }
+
+    private static final class Step {
+        final String name;
+        final String include;
+        final boolean gcProfile;
+        final boolean scalable;
+
+        Step(String name, String include, boolean gcProfile, boolean scalable) {
+            this.name = name;
+            this.include = include;
+            this.gcProfile = gcProfile;
+            this.scalable = scalable;
+        }
+    }
+
+    static void progress(String message) {
+        System.out.println("[bench] " + message);
+    }
+
+    private static void fail(String message) {
+        System.err.println("[bench] " + message);
+        System.exit(1);
+    }
+
+    private static String firstLine(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = e.getMessage() == null ? e.toString() : e.getMessage();
+        int nl = text.indexOf('\n');
+        String head = nl < 0 ? text : text.substring(0, nl);
+        return root == e ? head : head + " (cause: " + root + ")";
+    }
+}

@@ -1,0 +1,177 @@
+package io.kafkascenarios.jmh;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The side-by-side table, made from JMH's JSON result files only (no hand-copied numbers).
+ *
+ * <p>Every row compares this library with the raw kafka-clients call measured in the same run. The
+ * ratio is always "how many times better the library is": raw/library for times and allocation,
+ * library/raw for throughput. Above 1 the library wins.
+ *
+ * <p>Thread: single-threaded, used by {@link BenchmarkSuite#main}.
+ */
+public final class ResultTable {
+    private static final String PKG = "io.kafkascenarios.";
+    private final Map<String, JsonNode> results = new HashMap<>();
+    private final List<String[]> rows = new ArrayList<>();
+
+    private ResultTable() {
+    }
+
+    /**
+     * @param files JMH JSON result files
+     * @return the table
+     */
+    public static ResultTable fromJson(List<Path> files) {
+        ResultTable table = new ResultTable();
+        ObjectMapper mapper = new ObjectMapper();
+        for (Path file : files) {
+            try {
+                if (!Files.exists(file)) {
+                    continue;
+                }
+                for (JsonNode result : mapper.readTree(file.toFile())) {
+                    table.results.put(result.get("benchmark").asText().substring(PKG.length()), result);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read JMH results " + file, e);
+            }
+        }
+        table.build();
+        return table;
+    }
+
+    private void build() {
+        String ring1 = "TelemetryVsKafkaBenchmark.ringOffer1Thread";
+        String raw1 = "TelemetryVsKafkaBenchmark.rawSend1Thread";
+        String ring4 = "TelemetryVsKafkaBenchmark.ringOffer4Threads";
+        String raw4 = "TelemetryVsKafkaBenchmark.rawSend4Threads";
+        timeRow("telemetry: caller cost per record, 1 thread, mean", ring1, raw1, null);
+        timeRow("telemetry: caller cost per record, 1 thread, p50", ring1, raw1, "50.0");
+        timeRow("telemetry: caller cost per record, 1 thread, p99", ring1, raw1, "99.0");
+        timeRow("telemetry: caller cost per record, 1 thread, p99.9", ring1, raw1, "99.9");
+        timeRow("telemetry: caller cost per record, 4 threads, mean", ring4, raw4, null);
+        timeRow("telemetry: caller cost per record, 4 threads, p99.9", ring4, raw4, "99.9");
+        allocationRow("telemetry: caller-thread allocation per record, 1 thread", ring1, raw1);
+        allocationRow("telemetry: caller-thread allocation per record, 4 threads", ring4, raw4);
+        timeRow("ring alone (no Kafka), offer, 1 thread, mean", "RingOfferBenchmark.offer1Thread", null, null);
+        timeRow("ring alone (no Kafka), offer, 4 threads, mean", "RingOfferBenchmark.offer4Threads", null, null);
+        allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", "RingOfferBenchmark.offer1Thread", null);
+        throughputRow("telemetry: delivered (acked) records/s, BLOCK", "DeliveredThroughputBenchmark.ringDelivered",
+                "DeliveredThroughputBenchmark.rawDelivered");
+        timeRow("broker down: caller time per record (raw: one send, max.block.ms 60 s)",
+                "BrokerDownBenchmark.ringOfferBrokerDown", "BrokerDownBenchmark.rawSendBrokerDown", null);
+    }
+
+    private void timeRow(String label, String library, String raw, String percentile) {
+        Double lib = nanos(library, percentile);
+        Double base = raw == null ? null : nanos(raw, percentile);
+        rows.add(new String[] {label, formatNanos(lib), raw == null ? "-" : formatNanos(base), ratio(base, lib)});
+    }
+
+    private void allocationRow(String label, String library, String raw) {
+        Double lib = bytesPerOp(library);
+        Double base = raw == null ? null : bytesPerOp(raw);
+        rows.add(new String[] {label, formatBytes(lib), raw == null ? "-" : formatBytes(base),
+                lib != null && base != null && lib < 0.5 ? "0 B vs " + formatBytes(base) : ratio(base, lib)});
+    }
+
+    private void throughputRow(String label, String library, String raw) {
+        Double lib = score(library);
+        Double base = score(raw);
+        rows.add(new String[] {label, formatCount(lib), formatCount(base), ratio(lib, base)});
+    }
+
+    private Double score(String benchmark) {
+        JsonNode r = results.get(benchmark);
+        return r == null ? null : r.get("primaryMetric").get("score").asDouble();
+    }
+
+    /** Mean or a percentile of a time metric, in nanoseconds whatever unit JMH used. */
+    private Double nanos(String benchmark, String percentile) {
+        JsonNode r = results.get(benchmark);
+        if (r == null) {
+            return null;
+        }
+        JsonNode metric = r.get("primaryMetric");
+        double value = percentile == null ? metric.get("score").asDouble()
+                : metric.get("scorePercentiles").get(percentile).asDouble();
+        String unit = metric.get("scoreUnit").asText();
+        if (unit.startsWith("ns")) {
+            return value;
+        } else if (unit.startsWith("us")) {
+            return value * 1e3;
+        } else if (unit.startsWith("ms")) {
+            return value * 1e6;
+        } else if (unit.startsWith("s/")) {
+            return value * 1e9;
+        }
+        throw new IllegalStateException("unexpected unit " + unit + " for " + benchmark);
+    }
+
+    /** Bytes the caller threads allocated per call, from the {@code CallerAllocation} counters. */
+    private Double bytesPerOp(String benchmark) {
+        JsonNode r = results.get(benchmark);
+        if (r == null || r.get("secondaryMetrics").get("callerBytes") == null) {
+            return null;
+        }
+        double bytes = r.get("secondaryMetrics").get("callerBytes").get("score").asDouble();
+        double ops = r.get("secondaryMetrics").get("callerOps").get("score").asDouble();
+        return ops == 0 ? null : bytes / ops;
+    }
+
+    private static String ratio(Double better, Double worse) {
+        if (better == null || worse == null || worse == 0) {
+            return "-";
+        }
+        double ratio = better / worse;
+        return String.format(Locale.ROOT, ratio < 100 ? "%.1fx" : "%,.0fx", ratio);
+    }
+
+    private static String formatNanos(Double ns) {
+        if (ns == null) {
+            return "n/a";
+        }
+        if (ns >= 1e9) {
+            return String.format(Locale.ROOT, "%.1f s", ns / 1e9);
+        }
+        if (ns >= 1e6) {
+            return String.format(Locale.ROOT, "%.1f ms", ns / 1e6);
+        }
+        if (ns >= 1e4) {
+            return String.format(Locale.ROOT, "%.1f us", ns / 1e3);
+        }
+        return String.format(Locale.ROOT, "%.0f ns", ns);
+    }
+
+    private static String formatBytes(Double bytes) {
+        return bytes == null ? "n/a" : String.format(Locale.ROOT, "%.1f B", bytes);
+    }
+
+    private static String formatCount(Double count) {
+        return count == null ? "n/a" : String.format(Locale.ROOT, "%,.0f", count);
+    }
+
+    /** @return the table as GitHub markdown */
+    public String toMarkdown() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| scenario | kafka-scenarios | raw kafka-clients | ratio (library advantage) |\n");
+        sb.append("|---|---:|---:|---:|\n");
+        for (String[] row : rows) {
+            sb.append("| ").append(String.join(" | ", row)).append(" |\n");
+        }
+        return sb.toString();
+    }
+}
