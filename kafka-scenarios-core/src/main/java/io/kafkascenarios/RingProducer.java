@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -14,6 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -30,6 +32,7 @@ import io.kafkascenarios.internal.Flusher;
 import io.kafkascenarios.internal.KafkaRecordSink;
 import io.kafkascenarios.internal.RecordSink;
 import io.kafkascenarios.internal.Reporter;
+import io.kafkascenarios.internal.SendCompletion;
 import io.kafkascenarios.internal.Ring;
 import io.kafkascenarios.internal.Slot;
 
@@ -62,13 +65,15 @@ import io.kafkascenarios.internal.Slot;
  *
  * <h2>Threads</h2>
  * <ul>
- *   <li>Caller threads (any number): {@code offer}, {@code flush}, {@code stats}, {@code close}.</li>
+ *   <li>Caller threads (any number): {@code offer}, {@code send}, {@code flush}, {@code stats}, {@code close}.</li>
  *   <li>The flusher thread: the only one that calls the KafkaProducer's {@code send}/{@code flush}.</li>
- *   <li>Kafka's I/O thread: completes records; only counts and enqueues (never blocks).</li>
+ *   <li>Kafka's I/O thread: completes records: counts, enqueues failures, completes {@code send}
+ *       futures (never blocks).</li>
  *   <li>The reporter thread: the only one that calls the {@link RingProducerListener}.</li>
+ *   <li>The deadline thread, started by the first {@link #send}: fails futures whose deadline passed.</li>
  * </ul>
- * Both threads come from {@link Builder#threadFactory}; by default they are daemon threads named
- * {@code kafka-scenarios-flusher-N} and {@code kafka-scenarios-reporter-N}.
+ * These threads come from {@link Builder#threadFactory}; by default they are daemon threads named
+ * {@code kafka-scenarios-reporter-N}, {@code kafka-scenarios-flusher-N} and {@code kafka-scenarios-deadlines-N}.
  */
 public final class RingProducer implements AutoCloseable {
     /** Let Kafka's partitioner choose the partition. */
@@ -77,6 +82,8 @@ public final class RingProducer implements AutoCloseable {
     public static final long NO_TIMESTAMP = -1L;
     /** The deadline of {@link #close()}. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** The deadline of a {@link #send} without one, unless {@link Builder#sendTimeout} says otherwise. */
+    public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(RingProducer.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -92,6 +99,10 @@ public final class RingProducer implements AutoCloseable {
     private final RecordSink sink;
     private final Thread flusherThread;
     private final Thread reporterThread;
+    private final ThreadFactory threadFactory;
+    private final long sendTimeoutNanos;
+    private final boolean sendWaitsForSpace;
+    private volatile ScheduledThreadPoolExecutor deadlines;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Long> closeResult = new CompletableFuture<>();
     private volatile long failedBeforeClose;
@@ -114,8 +125,11 @@ public final class RingProducer implements AutoCloseable {
         buffer.addGatingSequences(processor.getSequence());
 
         ThreadFactory factory = b.threadFactory != null ? b.threadFactory : new DefaultThreadFactory(INSTANCES.incrementAndGet());
-        this.flusherThread = factory.newThread(processor);
+        this.threadFactory = factory;
+        this.sendTimeoutNanos = b.sendTimeoutNanos;
+        this.sendWaitsForSpace = b.sendWaitsForSpace;
         this.reporterThread = factory.newThread(reporter);
+        this.flusherThread = factory.newThread(processor);
         if (flusherThread == null || reporterThread == null) {
             throw new IllegalStateException("the thread factory " + factory + " returned no thread");
         }
@@ -195,7 +209,7 @@ public final class RingProducer implements AutoCloseable {
             return false;
         }
         try {
-            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers);
+            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, null);
         } catch (Throwable t) {
             // Headers that change between the size check and the copy: never leave a claimed slot unpublished.
             ring.abort(sequence);
@@ -255,6 +269,124 @@ public final class RingProducer implements AutoCloseable {
         }
         buffer.publish(sequence);
         return true;
+    }
+
+    /**
+     * Sends a record as part of a request: the future completes when the broker acknowledges it (under
+     * the producer's {@code acks}), fails with Kafka's exception, or fails with a
+     * {@link SendTimeoutException} at {@link Builder#sendTimeout} ({@link #DEFAULT_SEND_TIMEOUT}),
+     * whichever comes first.
+     *
+     * @param topic the topic, not null
+     * @param key the key bytes, or null
+     * @param value the value bytes, or null
+     * @return the record's future
+     * @see #send(String, int, long, byte[], byte[], Header[], Duration)
+     */
+    public CompletableFuture<RecordMetadata> send(String topic, byte[] key, byte[] value) {
+        return send(topic, ANY_PARTITION, NO_TIMESTAMP, key, value, null, null);
+    }
+
+    /**
+     * Sends a record with its own deadline.
+     *
+     * @param topic the topic, not null
+     * @param key the key bytes, or null
+     * @param value the value bytes, or null
+     * @param timeout the deadline from now
+     * @return the record's future
+     * @see #send(String, int, long, byte[], byte[], Header[], Duration)
+     */
+    public CompletableFuture<RecordMetadata> send(String topic, byte[] key, byte[] value, Duration timeout) {
+        return send(topic, ANY_PARTITION, NO_TIMESTAMP, key, value, null, timeout);
+    }
+
+    /**
+     * Sends a record as part of a request, through the same ring, flusher and KafkaProducer as
+     * {@code offer}, so that the request shares the record's fate.
+     *
+     * <p>The returned future completes exactly once, by the deadline at the latest:
+     * <ul>
+     *   <li>normally with the broker's {@link RecordMetadata} (partition, offset);</li>
+     *   <li>exceptionally with the exception Kafka gave the record (e.g.
+     *       {@code org.apache.kafka.common.errors.TimeoutException} after {@code delivery.timeout.ms},
+     *       {@code RecordTooLargeException}), or the failure that {@code close} gave it;</li>
+     *   <li>exceptionally with a {@link SendTimeoutException} when the deadline passes first; its
+     *       {@link SendTimeoutException#stage()} says where the time went: waiting for ring space, in
+     *       the ring, or waiting for the acknowledgement.</li>
+     * </ul>
+     * Kafka-side failures reach the caller through the future only. Argument errors throw at once.
+     *
+     * <p>On a full ring the caller's thread waits for a slot up to the deadline (never longer, and
+     * never for Kafka itself), or, with {@link Builder#sendWaitsForSpace(boolean) sendWaitsForSpace(false)},
+     * fails at once; either way the future fails with stage {@code RING_SPACE} and the record counts as
+     * discarded. A record whose future timed out later is still delivered or failed, and counted so in
+     * {@link #stats()}; cancelling the future does not withdraw the record either.
+     *
+     * <p>Threads: call it from any thread. The future is completed on Kafka's I/O thread (the
+     * acknowledgement), the flusher thread, or the producer's deadline thread, so dependent stages added
+     * with {@code thenApply}/{@code whenComplete} run there: keep them short and non-blocking, or use the
+     * {@code *Async} variants with your executor. {@code join()}/{@code get()} from a request thread is
+     * the plain way.
+     *
+     * @param topic the topic, not null
+     * @param partition the partition, or {@link #ANY_PARTITION}
+     * @param timestamp epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @param key the key bytes, or null
+     * @param value the value bytes, or null
+     * @param headers headers, or null
+     * @param timeout the deadline from now, or null for {@link Builder#sendTimeout}
+     * @return the record's future
+     * @throws NullPointerException if {@code topic} is null
+     * @throws IllegalArgumentException if the record does not fit a slot
+     * @throws IllegalStateException if the producer is closed (also when it closes while this call waits for space)
+     */
+    public CompletableFuture<RecordMetadata> send(String topic, int partition, long timestamp, byte[] key,
+                                                  byte[] value, Header[] headers, Duration timeout) {
+        long start = System.nanoTime();
+        checkRecord(topic, partition, timestamp);
+        long size = Slot.encodedSize(key, value, headers);
+        if (size > slotCapacity) {
+            throw tooLarge(topic, size);
+        }
+        long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
+        SendCompletion completion = new SendCompletion(topic, start);
+        long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, true);
+        if (sequence == Ring.NO_SLOT) {
+            if (ring.isClosed()) {
+                throw closed();
+            }
+            accounting.discarded.increment();
+            completion.fail(new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
+                    Duration.ofNanos(System.nanoTime() - start), topic));
+            return completion;
+        }
+        try {
+            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
+        } catch (Throwable t) {
+            ring.abort(sequence);
+            throw t;
+        }
+        buffer.publish(sequence);
+        long remaining = timeoutNanos - (System.nanoTime() - start);
+        completion.deadline(deadlines().schedule(completion, Math.max(0, remaining), TimeUnit.NANOSECONDS));
+        return completion;
+    }
+
+    /** The deadline thread, started on the first {@code send}: telemetry-only users never pay for it. */
+    private ScheduledThreadPoolExecutor deadlines() {
+        ScheduledThreadPoolExecutor d = deadlines;
+        if (d == null) {
+            synchronized (this) {
+                d = deadlines;
+                if (d == null) {
+                    d = new ScheduledThreadPoolExecutor(1, threadFactory);
+                    d.setRemoveOnCancelPolicy(true);
+                    deadlines = d;
+                }
+            }
+        }
+        return d;
     }
 
     /**
@@ -373,6 +505,12 @@ public final class RingProducer implements AutoCloseable {
                         + " in the ring when it does", flusherThread.getName());
             }
             reporter.stop(Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+            ScheduledThreadPoolExecutor d = deadlines;
+            if (d != null) {
+                // Every record is delivered or failed by now unless the flusher is stuck; their
+                // futures keep their own deadlines until then.
+                d.shutdown();
+            }
             terminated = true;
             RingStats stats = stats();
             long notDelivered = stats.failed() - failedBeforeClose + stats.pending();
@@ -499,7 +637,8 @@ public final class RingProducer implements AutoCloseable {
 
         @Override
         public synchronized Thread newThread(Runnable r) {
-            String role = count++ == 0 ? "flusher" : "reporter";
+            int n = count++;
+            String role = n == 0 ? "reporter" : n == 1 ? "flusher" : "deadlines";
             Thread t = new Thread(r, "kafka-scenarios-" + role + "-" + instance);
             t.setDaemon(true);
             return t;
@@ -521,6 +660,8 @@ public final class RingProducer implements AutoCloseable {
         private int maxBatch = 1024;
         private long reportIntervalNanos = TimeUnit.SECONDS.toNanos(1);
         private int maxReportedFailures = 10_000;
+        private long sendTimeoutNanos = DEFAULT_SEND_TIMEOUT.toNanos();
+        private boolean sendWaitsForSpace = true;
 
         private Builder(Map<String, Object> kafkaConfig) {
             this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
@@ -582,7 +723,8 @@ public final class RingProducer implements AutoCloseable {
         }
 
         /**
-         * @param threadFactory makes the flusher thread (first call) and the reporter thread (second)
+         * @param threadFactory makes the reporter thread (first call), the flusher thread (second) and,
+         *                      on the first {@code send}, the deadline thread (third)
          * @return this builder
          */
         public Builder threadFactory(ThreadFactory threadFactory) {
@@ -626,6 +768,26 @@ public final class RingProducer implements AutoCloseable {
                 throw new IllegalArgumentException("maxReportedFailures must not be negative, was " + max);
             }
             this.maxReportedFailures = max;
+            return this;
+        }
+
+        /**
+         * @param timeout the deadline of a {@link RingProducer#send} that names none (default
+         *                {@link RingProducer#DEFAULT_SEND_TIMEOUT}, 10 s)
+         * @return this builder
+         */
+        public Builder sendTimeout(Duration timeout) {
+            this.sendTimeoutNanos = toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param wait true (the default): on a full ring {@code send} waits for a slot up to its deadline;
+         *             false: it fails at once with a {@link SendTimeoutException} of stage {@code RING_SPACE}
+         * @return this builder
+         */
+        public Builder sendWaitsForSpace(boolean wait) {
+            this.sendWaitsForSpace = wait;
             return this;
         }
 

@@ -50,6 +50,8 @@ final class FakeSink implements RecordSink {
     volatile Semaphore gate;
     /** When non-null, every record completes with this exception. */
     volatile Exception failWith;
+    /** When non-null, the I/O thread waits for a permit before completing each record (acks held back). */
+    volatile Semaphore ackGate;
     /** When non-null, send() throws it. */
     volatile RuntimeException throwOnSend;
     /** When false, records are kept keyed but not stored (the hammer sends millions). */
@@ -62,6 +64,10 @@ final class FakeSink implements RecordSink {
             try {
                 while (true) {
                     Pending p = completions.take();
+                    Semaphore acks = ackGate;
+                    if (acks != null) {
+                        acks.acquire();
+                    }
                     p.complete(p.failure);
                     incomplete.decrementAndGet();
                 }

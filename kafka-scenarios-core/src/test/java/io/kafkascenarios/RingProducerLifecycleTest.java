@@ -123,7 +123,7 @@ class RingProducerLifecycleTest {
         sink.block();
         producer.offer("t", null, new byte[1]);
         await().atMost(WAIT).until(() -> sink.sendCalls.get() == 1);
-        threads.get(0).interrupt(); // the flusher, blocked in send as in KafkaProducer's metadata wait
+        threads.get(1).interrupt(); // the flusher, blocked in send as in KafkaProducer's metadata wait
         await().atMost(WAIT).until(() -> producer.stats().failed() == 1);
         sink.unblock();
         for (int i = 0; i < 100; i++) {
@@ -131,7 +131,7 @@ class RingProducerLifecycleTest {
         }
         assertThat(producer.flush(WAIT)).isTrue();
         assertThat(producer.stats().delivered()).isEqualTo(100);
-        assertThat(threads.get(0).isInterrupted()).isFalse();
+        assertThat(threads.get(1).isInterrupted()).isFalse();
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.kafkascenarios.internal;
 
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.InterruptException;
 import org.slf4j.Logger;
@@ -113,6 +112,9 @@ public final class Flusher implements EventHandler<Slot> {
         }
         try {
             sink.send(record, record);
+            if (record.completion != null) {
+                record.completion.sentToKafka();
+            }
         } catch (Throwable t) {
             // Kafka throws synchronously for interrupts, a closed producer, bad serialization of headers...
             clearInterrupt(t);
@@ -188,11 +190,17 @@ public final class Flusher implements EventHandler<Slot> {
 
     private void failUncopied(Slot slot, Throwable cause) {
         accounting.failed.increment();
+        if (slot.completion != null) {
+            slot.completion.fail(cause);
+        }
         reporter.recordFailure(new FailedRecord(slot.topic, slot.partition, null, null), cause);
     }
 
-    private void fail(ProducerRecord<byte[], byte[]> record, int partition, Throwable cause) {
+    private void fail(OutgoingRecord record, int partition, Throwable cause) {
         accounting.failed.increment();
+        if (record.completion != null) {
+            record.completion.fail(cause);
+        }
         Integer requested = record.partition();
         int p = partition >= 0 ? partition : requested == null ? -1 : requested;
         reporter.recordFailure(new FailedRecord(record.topic(), p, record.key(), record.value()), cause);
@@ -202,6 +210,9 @@ public final class Flusher implements EventHandler<Slot> {
     void completed(OutgoingRecord record, RecordMetadata metadata, Exception exception) {
         if (exception == null) {
             accounting.delivered.increment();
+            if (record.completion != null) {
+                record.completion.succeed(metadata);
+            }
         } else {
             fail(record, metadata == null ? -1 : metadata.partition(), exception);
         }

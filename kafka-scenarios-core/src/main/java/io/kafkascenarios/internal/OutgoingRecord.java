@@ -14,11 +14,14 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Callback {
     private final Flusher flusher;
+    /** The caller's future for a {@code send}; null for an {@code offer}. */
+    final SendCompletion completion;
 
-    OutgoingRecord(Flusher flusher, String topic, Integer partition, Long timestamp,
+    OutgoingRecord(Flusher flusher, SendCompletion completion, String topic, Integer partition, Long timestamp,
                    byte[] key, byte[] value, RecordHeaders headers) {
         super(topic, partition, timestamp, key, value, headers);
         this.flusher = flusher;
+        this.completion = completion;
     }
 
     @Override

@@ -36,6 +36,8 @@ public final class Slot {
     int headerCount;
     int headersLength;
     final SlotValueBuffer valueBuffer;
+    /** The future of a {@code send}; null for {@code offer}. */
+    SendCompletion completion;
 
     /**
      * @param capacity bytes of key, value and headers this slot can hold
@@ -82,8 +84,10 @@ public final class Slot {
      * Fills this slot with a whole record. The caller has checked {@link #encodedSize} against
      * {@link #capacity()}.
      */
-    public void setRecord(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers) {
+    public void setRecord(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers,
+                          SendCompletion completion) {
         this.kind = RECORD;
+        this.completion = completion;
         this.topic = topic;
         this.partition = partition;
         this.timestamp = timestamp;
@@ -111,6 +115,7 @@ public final class Slot {
      */
     public void beginRecord(String topic, int partition, long timestamp, byte[] key) {
         this.kind = RECORD;
+        this.completion = null;
         this.topic = topic;
         this.partition = partition;
         this.timestamp = timestamp;
@@ -142,12 +147,14 @@ public final class Slot {
     public void setFlushMarker() {
         kind = FLUSH;
         topic = null;
+        completion = null;
     }
 
     /** Marks this slot as abandoned: the flusher skips it. */
     public void setAborted() {
         kind = ABORTED;
         topic = null;
+        completion = null;
     }
 
     private void writeHeaders(Header[] headers, int offset) {
@@ -205,7 +212,7 @@ public final class Slot {
                 headers.add(hk, hv);
             }
         }
-        return new OutgoingRecord(flusher, topic,
+        return new OutgoingRecord(flusher, completion, topic,
                 partition < 0 ? null : partition,
                 timestamp < 0 ? null : timestamp,
                 key, value, headers);
