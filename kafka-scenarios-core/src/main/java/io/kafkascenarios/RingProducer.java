@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -96,7 +97,6 @@ public final class RingProducer implements AutoCloseable {
     private final Flusher flusher;
     private final BatchEventProcessor<Slot> processor;
     private final Reporter reporter;
-    private final RecordSink sink;
     private final Thread flusherThread;
     private final Thread reporterThread;
     private final ThreadFactory threadFactory;
@@ -108,8 +108,7 @@ public final class RingProducer implements AutoCloseable {
     private volatile long failedBeforeClose;
     private volatile boolean terminated;
 
-    private RingProducer(Builder b, RecordSink sink) {
-        this.sink = sink;
+    private RingProducer(Builder b, RecordSink sink, Supplier<RecordSink> sinkFactory) {
         this.slotCapacity = b.slotCapacity;
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
@@ -118,7 +117,7 @@ public final class RingProducer implements AutoCloseable {
                 new SleepingWaitStrategy(200, 100_000));
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
-        this.flusher = new Flusher(buffer, sink, accounting, reporter);
+        this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(b.maxBatch)
                 .build(buffer, buffer.newBarrier(), flusher);
         this.processor.setExceptionHandler(new FlusherExceptionHandler());
@@ -368,6 +367,9 @@ public final class RingProducer implements AutoCloseable {
             throw t;
         }
         buffer.publish(sequence);
+        // A request waits for this record: wake the flusher if it is parked idle instead of letting
+        // it sleep out its 100 us. (offer does not do this: telemetry callers never pay for a wake-up.)
+        LockSupport.unpark(flusherThread);
         long remaining = timeoutNanos - (System.nanoTime() - start);
         completion.deadline(deadlines().schedule(completion, Math.max(0, remaining), TimeUnit.NANOSECONDS));
         return completion;
@@ -496,7 +498,7 @@ public final class RingProducer implements AutoCloseable {
             // Kafka rounds to milliseconds; under 1 ms it would abort in-flight batches without a chance.
             long remaining = Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeoutNanos - (System.nanoTime() - start));
             try {
-                sink.close(Duration.ofNanos(remaining));
+                flusher.closeSink(Duration.ofNanos(remaining));
             } catch (Throwable t) {
                 LOG.warn("closing the Kafka producer failed: {}", t.toString());
             }
@@ -558,7 +560,7 @@ public final class RingProducer implements AutoCloseable {
         long offered = claimed - nonRecords + discarded;
         return new RingStats(offered, delivered, discarded, failed, buffer.getBufferSize(),
                 buffer.remainingCapacity(), accounting.blockStarted.sum(), accounting.blockNanos.sum(),
-                accounting.listenerErrors.sum());
+                accounting.listenerErrors.sum(), accounting.producerReplacements.sum());
     }
 
     private void checkRecord(String topic, int partition, long timestamp) {
@@ -802,15 +804,24 @@ public final class RingProducer implements AutoCloseable {
             refuseSerializer(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
             refuseSerializer(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
             refuseTransactions();
-            KafkaProducer<byte[], byte[]> producer =
-                    new KafkaProducer<>(kafkaConfig, new ByteArraySerializer(), new ByteArraySerializer());
-            return build(new KafkaRecordSink(producer));
+            Map<String, Object> config = java.util.Collections.unmodifiableMap(new HashMap<>(kafkaConfig));
+            return build(() -> new KafkaRecordSink(
+                    new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())));
         }
 
-        /** Builds over any sink: the seam unit tests use. Closes the sink if the producer cannot start. */
+        /** Builds over one sink that is never replaced: the seam unit tests use. */
         RingProducer build(RecordSink sink) {
+            return build(() -> sink);
+        }
+
+        /**
+         * Builds over sinks from a factory: one now, another each time a fatal error poisons the
+         * current one. Closes the first sink if the producer cannot start.
+         */
+        RingProducer build(Supplier<RecordSink> sinkFactory) {
+            RecordSink sink = sinkFactory.get();
             try {
-                return new RingProducer(this, sink);
+                return new RingProducer(this, sink, sinkFactory);
             } catch (RuntimeException | Error e) {
                 sink.close(Duration.ZERO);
                 throw e;

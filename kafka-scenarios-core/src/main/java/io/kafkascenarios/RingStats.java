@@ -22,9 +22,11 @@ public final class RingStats {
     private final long blockedCalls;
     private final long blockedNanos;
     private final long listenerErrors;
+    private final long producerReplacements;
 
     RingStats(long offered, long delivered, long discarded, long failed, int ringCapacity,
-              long ringRemaining, long blockedCalls, long blockedNanos, long listenerErrors) {
+              long ringRemaining, long blockedCalls, long blockedNanos, long listenerErrors,
+              long producerReplacements) {
         this.offered = offered;
         this.delivered = delivered;
         this.discarded = discarded;
@@ -34,6 +36,7 @@ public final class RingStats {
         this.blockedCalls = blockedCalls;
         this.blockedNanos = blockedNanos;
         this.listenerErrors = listenerErrors;
+        this.producerReplacements = producerReplacements;
     }
 
     /** @return records offered: every {@code offer} call that did not throw */
@@ -86,11 +89,19 @@ public final class RingStats {
         return listenerErrors;
     }
 
+    /**
+     * @return KafkaProducers replaced after a fatal error (fenced, unrecoverable idempotence error,
+     *         authentication or cluster authorization failure)
+     */
+    public long producerReplacements() {
+        return producerReplacements;
+    }
+
     @Override
     public String toString() {
         return "RingStats{offered=" + offered + ", delivered=" + delivered + ", discarded=" + discarded
                 + ", failed=" + failed + ", pending=" + pending() + ", ring=" + ringRemaining + "/" + ringCapacity
                 + " free, blockedCalls=" + blockedCalls + ", blockedTime=" + blockedTime()
-                + ", listenerErrors=" + listenerErrors + '}';
+                + ", listenerErrors=" + listenerErrors + ", producerReplacements=" + producerReplacements + '}';
     }
 }

@@ -26,4 +26,6 @@ public final class Accounting {
     public final LongAdder blockNanos = new LongAdder();
     public final LongAccumulator blockMaxNanos = new LongAccumulator(Math::max, 0);
     public final LongAdder listenerErrors = new LongAdder();
+    /** KafkaProducers replaced after a fatal error. */
+    public final LongAdder producerReplacements = new LongAdder();
 }

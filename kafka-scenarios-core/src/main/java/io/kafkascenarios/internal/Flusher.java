@@ -1,9 +1,17 @@
 package io.kafkascenarios.internal;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +39,11 @@ public final class Flusher implements EventHandler<Slot> {
     private static final long PUBLISH_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final RingBuffer<Slot> ring;
-    private final RecordSink sink;
+    private final Supplier<RecordSink> sinkFactory;
+    /** Written by the flusher only (created, replaced); read by the closer once the flusher stopped. */
+    private volatile RecordSink sink;
+    /** A fatal producer error seen on any thread: the flusher replaces the producer before its next send. */
+    private volatile Throwable fatal;
     private final Accounting accounting;
     private final Reporter reporter;
     private Sequence released;
@@ -43,13 +55,16 @@ public final class Flusher implements EventHandler<Slot> {
 
     /**
      * @param ring the ring this flusher drains
-     * @param sink where records go
+     * @param sink where records go first
+     * @param sinkFactory makes a new sink when a fatal error poisoned the current one
      * @param accounting counters to update
      * @param reporter where failures are queued
      */
-    public Flusher(RingBuffer<Slot> ring, RecordSink sink, Accounting accounting, Reporter reporter) {
+    public Flusher(RingBuffer<Slot> ring, RecordSink sink, Supplier<RecordSink> sinkFactory,
+                   Accounting accounting, Reporter reporter) {
         this.ring = ring;
         this.sink = sink;
+        this.sinkFactory = sinkFactory;
         this.accounting = accounting;
         this.reporter = reporter;
     }
@@ -110,16 +125,78 @@ public final class Flusher implements EventHandler<Slot> {
             fail(record, -1, abandoned);
             return;
         }
+        if (fatal != null && !replaceSink(record)) {
+            return;
+        }
         try {
             sink.send(record, record);
             if (record.completion != null) {
                 record.completion.sentToKafka();
             }
         } catch (Throwable t) {
-            // Kafka throws synchronously for interrupts, a closed producer, bad serialization of headers...
+            // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
             clearInterrupt(t);
+            noteIfFatal(t);
             fail(record, -1, t);
         }
+    }
+
+    /**
+     * Replaces a producer that reached a fatal state (fenced, unrecoverable idempotence error,
+     * authentication or cluster authorization failure): close it at once, which fails its in-flight
+     * records through their callbacks, and make a new one. Flusher thread.
+     *
+     * @param record the record about to be sent, failed if no new producer can be made
+     * @return true if there is a usable producer
+     */
+    private boolean replaceSink(OutgoingRecord record) {
+        Throwable cause = fatal;
+        RecordSink old = sink;
+        try {
+            sink = sinkFactory.get();
+        } catch (Throwable t) {
+            LOG.error("the Kafka producer is in a fatal state ({}) and a new one could not be made; failing records"
+                    + " until one can", cause.toString(), t);
+            fail(record, -1, t);
+            return false;
+        }
+        fatal = null;
+        accounting.producerReplacements.increment();
+        LOG.warn("replaced the Kafka producer after a fatal error: {}", cause.toString());
+        try {
+            old.close(Duration.ZERO);
+        } catch (Throwable t) {
+            LOG.warn("closing the failed Kafka producer: {}", t.toString());
+        }
+        return true;
+    }
+
+    /** Any thread (Kafka's I/O thread included): only records the error. */
+    private void noteIfFatal(Throwable t) {
+        if (fatal == null && isFatal(t)) {
+            fatal = t;
+        }
+    }
+
+    /** Errors after which a KafkaProducer accepts nothing more, per Kafka's documentation. */
+    static boolean isFatal(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ProducerFencedException || c instanceof OutOfOrderSequenceException
+                    || c instanceof InvalidProducerEpochException || c instanceof AuthenticationException
+                    || c instanceof ClusterAuthorizationException || c instanceof UnsupportedVersionException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Closes the current producer. Closing thread, after the flusher stopped (or was given up on).
+     *
+     * @param timeout how long Kafka may take to complete in-flight records
+     */
+    public void closeSink(Duration timeout) {
+        sink.close(timeout);
     }
 
     private boolean flushSink() {
@@ -214,6 +291,7 @@ public final class Flusher implements EventHandler<Slot> {
                 record.completion.succeed(metadata);
             }
         } else {
+            noteIfFatal(exception);
             fail(record, metadata == null ? -1 : metadata.partition(), exception);
         }
     }

@@ -71,6 +71,14 @@ public final class ResultTable {
         allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", "RingOfferBenchmark.offer1Thread", null);
         throughputRow("telemetry: delivered (acked) records/s, BLOCK", "DeliveredThroughputBenchmark.ringDelivered",
                 "DeliveredThroughputBenchmark.rawDelivered");
+        for (String threads : new String[] {"1", "64"}) {
+            String ring = "RequestReplyBenchmark.ringSend" + threads;
+            String raw = "RequestReplyBenchmark.rawSend" + threads;
+            String who = "request-reply: send->ack latency, " + threads + (threads.equals("1") ? " request" : " concurrent requests");
+            timeRow(who + ", p50", ring, raw, "50.0");
+            timeRow(who + ", p99", ring, raw, "99.0");
+            timeRow(who + ", p99.9", ring, raw, "99.9");
+        }
         timeRow("broker down: caller time per record (raw: one send, max.block.ms 60 s)",
                 "BrokerDownBenchmark.ringOfferBrokerDown", "BrokerDownBenchmark.rawSendBrokerDown", null);
     }

@@ -1,0 +1,82 @@
+package io.kafkascenarios;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.NetworkException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A KafkaProducer in a fatal state is replaced; the affected records fail with the cause; serving goes on. */
+class ProducerReplacementTest {
+    private final List<FakeSink> sinks = new CopyOnWriteArrayList<>();
+    private RingProducer producer;
+
+    private RingProducer build() {
+        return RingProducer.builder(Map.of()).listener(new RecordingListener()).build(() -> {
+            FakeSink sink = new FakeSink();
+            sinks.add(sink);
+            return sink;
+        });
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void aFatalErrorThrownBySendReplacesTheProducer() throws Exception {
+        producer = build();
+        sinks.get(0).throwOnSend = new ProducerFencedException("fenced by a newer instance");
+        CompletableFuture<RecordMetadata> affected = producer.send("t", null, new byte[1]);
+        assertThat(affected).failsWithin(Duration.ofSeconds(20)).withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(ProducerFencedException.class);
+
+        RecordMetadata next = producer.send("t", null, new byte[1]).get();
+        assertThat(next.topic()).isEqualTo("t");
+        assertThat(sinks).hasSize(2);
+        assertThat(sinks.get(0).closed).isTrue();
+        assertThat(sinks.get(1).sent()).hasSize(1);
+        RingStats stats = producer.stats();
+        assertThat(stats.producerReplacements()).isEqualTo(1);
+        assertThat(stats.failed()).isEqualTo(1);
+        assertThat(stats.delivered()).isEqualTo(1);
+    }
+
+    @Test
+    void aFatalErrorInACallbackReplacesTheProducerBeforeTheNextSend() throws Exception {
+        producer = build();
+        sinks.get(0).failWith = new OutOfOrderSequenceException("broker lost our sequence");
+        assertThat(producer.send("t", null, new byte[1])).failsWithin(Duration.ofSeconds(20));
+        assertThat(producer.send("t", null, new byte[1]).get().topic()).isEqualTo("t");
+        assertThat(producer.stats().producerReplacements()).isEqualTo(1);
+        assertThat(sinks).hasSize(2);
+    }
+
+    @Test
+    void anOrdinaryErrorKeepsTheProducer() {
+        producer = build();
+        sinks.get(0).failWith = new NetworkException("connection reset");
+        for (int i = 0; i < 10; i++) {
+            producer.offer("t", null, new byte[1]);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> producer.stats().failed() == 10);
+        sinks.get(0).failWith = null;
+        assertThat(producer.send("t", null, new byte[1])).succeedsWithin(Duration.ofSeconds(20));
+        assertThat(sinks).hasSize(1);
+        assertThat(producer.stats().producerReplacements()).isZero();
+    }
+}
