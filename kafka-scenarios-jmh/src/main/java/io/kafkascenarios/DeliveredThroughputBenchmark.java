@@ -35,41 +35,24 @@ import io.kafkascenarios.testkit.KafkaCluster;
 @Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"})
-public class DeliveredThroughputBenchmark {
-    private static final int BATCH = 50_000;
-    private static final Callback IGNORE = (metadata, exception) -> { };
-
-    private KafkaCluster cluster;
-    private RingProducer ring;
-    private KafkaProducer<byte[], byte[]> raw;
-    private final byte[] key = "key-000001".getBytes();
-    private final byte[] value = new byte[100];
-    private String ringTopic;
-    private String rawTopic;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        cluster = BenchCluster.start();
-        ringTopic = "bench-delivered-ring-" + System.nanoTime();
-        rawTopic = "bench-delivered-raw-" + System.nanoTime();
-        cluster.createTopic(ringTopic, 3, BenchCluster.TOPIC_CONFIG);
-        cluster.createTopic(rawTopic, 3, BenchCluster.TOPIC_CONFIG);
-        ring = RingProducer.builder(BenchCluster.producerConfig(cluster.bootstrapServers()))
-                .ringSize(16384).onFull(OnFull.BLOCK).listener(new RingProducerListener() { }).build();
-        raw = new KafkaProducer<>(BenchCluster.producerConfig(cluster.bootstrapServers()),
-                new ByteArraySerializer(), new ByteArraySerializer());
+public class DeliveredThroughputBenchmark extends SideBySide {
+    @Override
+    protected RingProducer.Builder ring(RingProducer.Builder builder) {
+        return builder.ringSize(16384).onFull(OnFull.BLOCK);
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        RingStats stats = ring.stats();
-        ring.close(Duration.ofSeconds(30));
-        raw.close(Duration.ofSeconds(30));
-        cluster.close();
+    @Override
+    protected void check(RingStats stats) {
         if (stats.discarded() + stats.failed() > 0) {
             throw new IllegalStateException("the ring lost records during a throughput run: " + stats);
         }
     }
+
+    private static final int BATCH = 50_000;
+    private static final Callback IGNORE = (metadata, exception) -> { };
+
+
+
 
     @Benchmark
     @OperationsPerInvocation(BATCH)

@@ -35,36 +35,11 @@ import io.kafkascenarios.testkit.KafkaCluster;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"})
-public class TelemetryVsKafkaBenchmark {
+public class TelemetryVsKafkaBenchmark extends SideBySide {
     private static final Callback IGNORE = (metadata, exception) -> { };
 
-    private KafkaCluster cluster;
-    private RingProducer ring;
-    private KafkaProducer<byte[], byte[]> raw;
-    private final byte[] key = "key-000001".getBytes();
-    private final byte[] value = new byte[100];
-    private String ringTopic;
-    private String rawTopic;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        cluster = BenchCluster.start();
-        ringTopic = "bench-ring-" + System.nanoTime();
-        rawTopic = "bench-raw-" + System.nanoTime();
-        cluster.createTopic(ringTopic, 3, BenchCluster.TOPIC_CONFIG);
-        cluster.createTopic(rawTopic, 3, BenchCluster.TOPIC_CONFIG);
-        ring = RingProducer.builder(BenchCluster.producerConfig(cluster.bootstrapServers()))
-                .listener(new RingProducerListener() { }).build();
-        raw = new KafkaProducer<>(BenchCluster.producerConfig(cluster.bootstrapServers()),
-                new ByteArraySerializer(), new ByteArraySerializer());
-    }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        ring.close(Duration.ofSeconds(30));
-        raw.close(Duration.ofSeconds(30));
-        cluster.close();
-    }
 
     @Benchmark
     @Threads(1)

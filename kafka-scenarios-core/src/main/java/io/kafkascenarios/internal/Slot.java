@@ -91,14 +91,7 @@ public final class Slot {
         this.topic = topic;
         this.partition = partition;
         this.timestamp = timestamp;
-        int p = 0;
-        if (key == null) {
-            keyLength = -1;
-        } else {
-            System.arraycopy(key, 0, data, 0, key.length);
-            keyLength = key.length;
-            p = key.length;
-        }
+        int p = writeKey(key);
         if (value == null) {
             valueLength = -1;
         } else {
@@ -119,18 +112,22 @@ public final class Slot {
         this.topic = topic;
         this.partition = partition;
         this.timestamp = timestamp;
-        int p = 0;
-        if (key == null) {
-            keyLength = -1;
-        } else {
-            System.arraycopy(key, 0, data, 0, key.length);
-            keyLength = key.length;
-            p = key.length;
-        }
+        int p = writeKey(key);
         valueLength = 0;
         headerCount = 0;
         headersLength = 0;
         valueBuffer.reset(p);
+    }
+
+    /** @return where the value starts */
+    private int writeKey(byte[] key) {
+        if (key == null) {
+            keyLength = -1;
+            return 0;
+        }
+        System.arraycopy(key, 0, data, 0, key.length);
+        keyLength = key.length;
+        return key.length;
     }
 
     /** Ends a record started with {@link #beginRecord}. */

@@ -24,7 +24,8 @@ import io.kafkascenarios.testkit.EmbeddedKafkaBroker;
  *
  * <pre>
  * usage: ./bench [--full] [--bootstrap host:port] [--out dir]
- *   --full        more iterations and two forks per benchmark (about 3x longer)
+ *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 5 minutes on 2 cores
+ *   --full        5 warm-up and 10 measured iterations, two forks per benchmark (about 25 minutes)
  *   --bootstrap   run against an existing cluster instead of starting a broker
  *   --out         where JSON and the table go (default kafka-scenarios-jmh/target/benchmarks)
  * </pre>
@@ -144,9 +145,14 @@ public final class BenchmarkSuite {
             if (step.gcProfile) {
                 options.addProfiler(GCProfiler.class);
             }
-            if (full && step.scalable) {
-                options.forks(2).warmupIterations(5).measurementIterations(10)
-                        .warmupTime(TimeValue.seconds(2)).measurementTime(TimeValue.seconds(3));
+            if (step.scalable) {
+                if (full) {
+                    options.forks(2).warmupIterations(5).measurementIterations(10)
+                            .warmupTime(TimeValue.seconds(2)).measurementTime(TimeValue.seconds(3));
+                } else {
+                    // Quick: iteration times as annotated, fewer of them (the whole suite in about 5 minutes).
+                    options.warmupIterations(2).measurementIterations(3);
+                }
             }
             new Runner(options.build()).run();
             results.add(json);

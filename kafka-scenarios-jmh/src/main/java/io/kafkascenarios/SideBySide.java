@@ -1,0 +1,74 @@
+package io.kafkascenarios;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import io.kafkascenarios.jmh.BenchCluster;
+import io.kafkascenarios.testkit.KafkaCluster;
+
+/**
+ * What every side-by-side benchmark needs: a broker, one topic per side, a {@link RingProducer} and a
+ * raw {@code KafkaProducer} built from the same settings. Subclasses adjust the settings and the ring.
+ *
+ * <p>Threads: set up and torn down by JMH on one thread per trial; the producers are shared by the
+ * benchmark threads.
+ */
+@State(Scope.Benchmark)
+public abstract class SideBySide {
+    protected KafkaCluster cluster;
+    protected RingProducer ring;
+    protected KafkaProducer<byte[], byte[]> raw;
+    protected final byte[] key = "key-000001".getBytes();
+    protected final byte[] value = new byte[100];
+    protected String ringTopic;
+    protected String rawTopic;
+
+    /**
+     * @param config the settings both producers get; add to it
+     */
+    protected void configure(Map<String, Object> config) {
+    }
+
+    /**
+     * @param builder the ring producer's builder, already given the shared settings
+     * @return the builder to build from
+     */
+    protected RingProducer.Builder ring(RingProducer.Builder builder) {
+        return builder;
+    }
+
+    /** Called before the producers close, with the ring's final accounting. */
+    protected void check(RingStats stats) {
+    }
+
+    @Setup(Level.Trial)
+    public void startSideBySide() {
+        cluster = BenchCluster.start();
+        String name = getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+        ringTopic = name + "-ring-" + System.nanoTime();
+        rawTopic = name + "-raw-" + System.nanoTime();
+        cluster.createTopic(ringTopic, 3, BenchCluster.TOPIC_CONFIG);
+        cluster.createTopic(rawTopic, 3, BenchCluster.TOPIC_CONFIG);
+        Map<String, Object> config = BenchCluster.producerConfig(cluster.bootstrapServers());
+        configure(config);
+        ring = ring(RingProducer.builder(config).listener(new RingProducerListener() { })).build();
+        raw = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @TearDown(Level.Trial)
+    public void stopSideBySide() {
+        RingStats stats = ring.stats();
+        ring.close(Duration.ofSeconds(30));
+        raw.close(Duration.ofSeconds(30));
+        cluster.close();
+        check(stats);
+    }
+}
