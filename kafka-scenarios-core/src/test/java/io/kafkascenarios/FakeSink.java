@@ -66,7 +66,12 @@ final class FakeSink implements RecordSink {
                     Pending p = completions.take();
                     Semaphore acks = ackGate;
                     if (acks != null) {
-                        acks.acquire();
+                        try {
+                            acks.acquire();
+                        } catch (InterruptedException closing) {
+                            completions.add(p); // close() aborts it with the rest
+                            throw closing;
+                        }
                     }
                     p.complete(p.failure);
                     incomplete.decrementAndGet();

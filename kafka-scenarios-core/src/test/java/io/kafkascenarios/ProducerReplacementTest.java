@@ -66,6 +66,59 @@ class ProducerReplacementTest {
         assertThat(sinks).hasSize(2);
     }
 
+    /** A sink whose records complete only when the test says so. */
+    private static final class ManualSink implements io.kafkascenarios.internal.RecordSink {
+        final java.util.concurrent.LinkedBlockingQueue<org.apache.kafka.clients.producer.Callback> inFlight =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+
+        @Override
+        public void send(org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record,
+                         org.apache.kafka.clients.producer.Callback callback) {
+            inFlight.add(callback);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close(Duration timeout) {
+        }
+
+        void completeNext(Exception e) throws InterruptedException {
+            RecordMetadata md = new RecordMetadata(new org.apache.kafka.common.TopicPartition("t", 0), 0, 0, 0, 0, 0);
+            inFlight.take().onCompletion(e == null ? md : null, e);
+        }
+    }
+
+    @Test
+    void aLateFatalErrorFromAReplacedProducerDoesNotCondemnItsSuccessor() throws Exception {
+        List<ManualSink> manual = new CopyOnWriteArrayList<>();
+        producer = RingProducer.builder(Map.of()).listener(new RecordingListener()).build(() -> {
+            ManualSink sink = new ManualSink();
+            manual.add(sink);
+            return sink;
+        });
+        producer.offer("t", null, new byte[1]);
+        producer.offer("t", null, new byte[1]);
+        await().atMost(Duration.ofSeconds(20)).until(() -> manual.get(0).inFlight.size() == 2);
+        manual.get(0).completeNext(new OutOfOrderSequenceException("first"));
+        producer.offer("t", null, new byte[1]);
+        await().atMost(Duration.ofSeconds(20)).until(() -> manual.size() == 2 && manual.get(1).inFlight.size() == 1);
+
+        manual.get(0).completeNext(new OutOfOrderSequenceException("late, from the replaced producer"));
+        producer.offer("t", null, new byte[1]);
+        await().atMost(Duration.ofSeconds(20)).until(() -> manual.get(1).inFlight.size() == 2);
+        assertThat(manual).hasSize(2);
+        assertThat(producer.stats().producerReplacements()).isEqualTo(1);
+        manual.get(1).completeNext(null);
+        manual.get(1).completeNext(null);
+        RingStats stats = producer.stats();
+        assertThat(stats.failed()).isEqualTo(2);
+        assertThat(stats.delivered()).isEqualTo(2);
+        assertThat(stats.pending()).isZero();
+    }
+
     @Test
     void anOrdinaryErrorKeepsTheProducer() {
         producer = build();

@@ -129,6 +129,7 @@ public final class Flusher implements EventHandler<Slot> {
             return;
         }
         try {
+            record.sentTo = sink;
             sink.send(record, record);
             if (record.completion != null) {
                 record.completion.sentToKafka();
@@ -291,7 +292,10 @@ public final class Flusher implements EventHandler<Slot> {
                 record.completion.succeed(metadata);
             }
         } else {
-            noteIfFatal(exception);
+            if (record.sentTo == sink) {
+                // A late error from a producer already replaced must not condemn its successor.
+                noteIfFatal(exception);
+            }
             fail(record, metadata == null ? -1 : metadata.partition(), exception);
         }
     }

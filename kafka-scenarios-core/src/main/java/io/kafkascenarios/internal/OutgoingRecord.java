@@ -16,6 +16,8 @@ final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Cal
     private final Flusher flusher;
     /** The caller's future for a {@code send}; null for an {@code offer}. */
     final SendCompletion completion;
+    /** The producer this record was handed to: a fatal error only condemns that one. Flusher thread writes. */
+    RecordSink sentTo;
 
     OutgoingRecord(Flusher flusher, SendCompletion completion, String topic, Integer partition, Long timestamp,
                    byte[] key, byte[] value, RecordHeaders headers) {
