@@ -384,6 +384,10 @@ public final class RingProducer implements AutoCloseable {
                 if (d == null) {
                     d = new ScheduledThreadPoolExecutor(1, threadFactory);
                     d.setRemoveOnCancelPolicy(true);
+                    // Never shut down (a send racing close must still get its deadline): the thread
+                    // ends by itself once no deadline is pending.
+                    d.setKeepAliveTime(1, TimeUnit.SECONDS);
+                    d.allowCoreThreadTimeOut(true);
                     deadlines = d;
                 }
             }
@@ -507,12 +511,6 @@ public final class RingProducer implements AutoCloseable {
                         + " in the ring when it does", flusherThread.getName());
             }
             reporter.stop(Math.max(0, timeoutNanos - (System.nanoTime() - start)));
-            ScheduledThreadPoolExecutor d = deadlines;
-            if (d != null) {
-                // Every record is delivered or failed by now unless the flusher is stuck; their
-                // futures keep their own deadlines until then.
-                d.shutdown();
-            }
             terminated = true;
             RingStats stats = stats();
             long notDelivered = stats.failed() - failedBeforeClose + stats.pending();

@@ -52,6 +52,8 @@ final class FakeSink implements RecordSink {
     volatile Exception failWith;
     /** When non-null, the I/O thread waits for a permit before completing each record (acks held back). */
     volatile Semaphore ackGate;
+    /** When non-null, send() queues the record's completion and then throws it (Kafka in a fatal state). */
+    volatile RuntimeException throwAfterAppend;
     /** When non-null, send() throws it. */
     volatile RuntimeException throwOnSend;
     /** When false, records are kept keyed but not stored (the hammer sends millions). */
@@ -110,6 +112,10 @@ final class FakeSink implements RecordSink {
         long now = incomplete.incrementAndGet();
         maxIncomplete.accumulateAndGet(now, Math::max);
         completions.add(new Pending(record, callback, failWith));
+        RuntimeException after = throwAfterAppend;
+        if (after != null) {
+            throw after;
+        }
     }
 
     @Override
@@ -162,6 +168,10 @@ final class FakeSink implements RecordSink {
         if (g != null) {
             g.release(Integer.MAX_VALUE / 2);
         }
+    }
+
+    boolean awaitIdleNow() {
+        return incomplete.get() == 0;
     }
 
     boolean awaitIdle(long millis) throws InterruptedException {

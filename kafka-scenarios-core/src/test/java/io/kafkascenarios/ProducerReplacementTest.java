@@ -11,9 +11,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.NetworkException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -40,10 +41,13 @@ class ProducerReplacementTest {
     @Test
     void aFatalErrorThrownBySendReplacesTheProducer() throws Exception {
         producer = build();
-        sinks.get(0).throwOnSend = new ProducerFencedException("fenced by a newer instance");
+        // What KafkaProducer 4.x throws from send() once its idempotence state is fatal.
+        sinks.get(0).throwOnSend = new KafkaException("Cannot execute transactional method because we are in an error state",
+                new ClusterAuthorizationException("not allowed to write idempotently"));
         CompletableFuture<RecordMetadata> affected = producer.send("t", null, new byte[1]);
         assertThat(affected).failsWithin(Duration.ofSeconds(20)).withThrowableOfType(ExecutionException.class)
-                .withCauseInstanceOf(ProducerFencedException.class);
+                .withCauseInstanceOf(KafkaException.class)
+                .withRootCauseInstanceOf(ClusterAuthorizationException.class);
 
         RecordMetadata next = producer.send("t", null, new byte[1]).get();
         assertThat(next.topic()).isEqualTo("t");
@@ -59,7 +63,7 @@ class ProducerReplacementTest {
     @Test
     void aFatalErrorInACallbackReplacesTheProducerBeforeTheNextSend() throws Exception {
         producer = build();
-        sinks.get(0).failWith = new OutOfOrderSequenceException("broker lost our sequence");
+        sinks.get(0).failWith = new ClusterAuthorizationException("not allowed to write idempotently");
         assertThat(producer.send("t", null, new byte[1])).failsWithin(Duration.ofSeconds(20));
         assertThat(producer.send("t", null, new byte[1]).get().topic()).isEqualTo("t");
         assertThat(producer.stats().producerReplacements()).isEqualTo(1);
@@ -102,11 +106,11 @@ class ProducerReplacementTest {
         producer.offer("t", null, new byte[1]);
         producer.offer("t", null, new byte[1]);
         await().atMost(Duration.ofSeconds(20)).until(() -> manual.get(0).inFlight.size() == 2);
-        manual.get(0).completeNext(new OutOfOrderSequenceException("first"));
+        manual.get(0).completeNext(new ClusterAuthorizationException("first"));
         producer.offer("t", null, new byte[1]);
         await().atMost(Duration.ofSeconds(20)).until(() -> manual.size() == 2 && manual.get(1).inFlight.size() == 1);
 
-        manual.get(0).completeNext(new OutOfOrderSequenceException("late, from the replaced producer"));
+        manual.get(0).completeNext(new ClusterAuthorizationException("late, from the replaced producer"));
         producer.offer("t", null, new byte[1]);
         await().atMost(Duration.ofSeconds(20)).until(() -> manual.get(1).inFlight.size() == 2);
         assertThat(manual).hasSize(2);
@@ -117,6 +121,32 @@ class ProducerReplacementTest {
         assertThat(stats.failed()).isEqualTo(2);
         assertThat(stats.delivered()).isEqualTo(2);
         assertThat(stats.pending()).isZero();
+    }
+
+    @Test
+    void errorsKafkaRecoversFromKeepTheProducer() {
+        producer = build();
+        sinks.get(0).failWith = new OutOfOrderSequenceException("the producer bumps its epoch and goes on");
+        for (int i = 0; i < 10; i++) {
+            producer.offer("t", null, new byte[1]);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> producer.stats().failed() == 10);
+        sinks.get(0).failWith = null;
+        assertThat(producer.send("t", null, new byte[1])).succeedsWithin(Duration.ofSeconds(20));
+        assertThat(sinks).hasSize(1);
+    }
+
+    @Test
+    void aRecordBothThrownAndCalledBackIsCountedOnce() {
+        producer = build();
+        FakeSink first = sinks.get(0);
+        // Kafka in a fatal state may append the record, throw from send(), and call back later.
+        first.failWith = new ClusterAuthorizationException("fatal");
+        first.throwAfterAppend = new KafkaException("in an error state", new ClusterAuthorizationException("fatal"));
+        producer.offer("t", null, new byte[1]);
+        await().atMost(Duration.ofSeconds(20)).until(() -> first.sendCalls.get() == 1 && first.awaitIdleNow());
+        assertThat(producer.stats().failed()).isEqualTo(1);
+        assertThat(producer.stats().pending()).isZero();
     }
 
     @Test

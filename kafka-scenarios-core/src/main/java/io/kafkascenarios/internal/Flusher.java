@@ -2,15 +2,15 @@ package io.kafkascenarios.internal;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.InvalidPidMappingException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +42,12 @@ public final class Flusher implements EventHandler<Slot> {
     private final Supplier<RecordSink> sinkFactory;
     /** Written by the flusher only (created, replaced); read by the closer once the flusher stopped. */
     private volatile RecordSink sink;
-    /** A fatal producer error seen on any thread: the flusher replaces the producer before its next send. */
-    private volatile Throwable fatal;
+    /** A fatal producer error seen on any thread: the flusher replaces that producer before its next send. */
+    private final AtomicReference<Condemned> condemned = new AtomicReference<>();
+    private static final long MIN_REPLACEMENT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long MAX_REPLACEMENT_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private long replacementBackoffNanos = MIN_REPLACEMENT_BACKOFF_NANOS;
+    private long nextReplacementNanos = System.nanoTime() - MAX_REPLACEMENT_BACKOFF_NANOS - 1;
     private final Accounting accounting;
     private final Reporter reporter;
     private Sequence released;
@@ -125,66 +129,112 @@ public final class Flusher implements EventHandler<Slot> {
             fail(record, -1, abandoned);
             return;
         }
-        if (fatal != null && !replaceSink(record)) {
+        Condemned condemned = this.condemned.get();
+        if (condemned != null && !replaceSink(condemned, record)) {
             return;
         }
+        RecordSink current = sink;
         try {
-            record.sentTo = sink;
-            sink.send(record, record);
+            record.sentTo = current;
+            current.send(record, record);
             if (record.completion != null) {
                 record.completion.sentToKafka();
             }
         } catch (Throwable t) {
             // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
+            // In a fatal state it may also have appended the record and call back later: fail() and
+            // completed() are guarded so that the record is counted once.
             clearInterrupt(t);
-            noteIfFatal(t);
+            noteIfFatal(current, t);
             fail(record, -1, t);
+        }
+    }
+
+    /** A producer in a fatal state and why. Allocated only when that happens. */
+    private static final class Condemned {
+        final RecordSink sink;
+        final Throwable cause;
+
+        Condemned(RecordSink sink, Throwable cause) {
+            this.sink = sink;
+            this.cause = cause;
         }
     }
 
     /**
-     * Replaces a producer that reached a fatal state (fenced, unrecoverable idempotence error,
-     * authentication or cluster authorization failure): close it at once, which fails its in-flight
-     * records through their callbacks, and make a new one. Flusher thread.
+     * Replaces a producer in a fatal state: make a new one, and close the old one on a thread of its
+     * own (Kafka's close joins its I/O thread, which runs every aborted record's callback), so the
+     * flusher never waits for it. Replacements back off exponentially while the cause persists; in
+     * between, records fail at once with the fatal cause. Flusher thread.
      *
-     * @param record the record about to be sent, failed if no new producer can be made
+     * @param condemned the producer to replace and why
+     * @param record the record about to be sent, failed if there is no usable producer
      * @return true if there is a usable producer
      */
-    private boolean replaceSink(OutgoingRecord record) {
-        Throwable cause = fatal;
+    private boolean replaceSink(Condemned condemned, OutgoingRecord record) {
+        if (condemned.sink != sink) {
+            this.condemned.compareAndSet(condemned, null); // a late error from a producer already replaced
+            return true;
+        }
+        long now = System.nanoTime();
+        if (now - nextReplacementNanos < 0) {
+            fail(record, -1, condemned.cause);
+            return false;
+        }
         RecordSink old = sink;
         try {
             sink = sinkFactory.get();
         } catch (Throwable t) {
-            LOG.error("the Kafka producer is in a fatal state ({}) and a new one could not be made; failing records"
-                    + " until one can", cause.toString(), t);
+            t.addSuppressed(condemned.cause);
+            LOG.error("the Kafka producer is in a fatal state ({}) and a new one could not be made; retrying in {} ms",
+                    condemned.cause.toString(), TimeUnit.NANOSECONDS.toMillis(replacementBackoffNanos), t);
+            backOff(now);
             fail(record, -1, t);
             return false;
         }
-        fatal = null;
+        this.condemned.compareAndSet(condemned, null);
         accounting.producerReplacements.increment();
-        LOG.warn("replaced the Kafka producer after a fatal error: {}", cause.toString());
-        try {
-            old.close(Duration.ZERO);
-        } catch (Throwable t) {
-            LOG.warn("closing the failed Kafka producer: {}", t.toString());
-        }
+        LOG.warn("replaced the Kafka producer after a fatal error: {}", condemned.cause.toString());
+        backOff(now);
+        Thread closer = new Thread(() -> {
+            try {
+                old.close(Duration.ZERO);
+            } catch (Throwable t) {
+                LOG.warn("closing the failed Kafka producer: {}", t.toString());
+            }
+        }, "kafka-scenarios-producer-closer");
+        closer.setDaemon(true);
+        closer.start();
         return true;
     }
 
-    /** Any thread (Kafka's I/O thread included): only records the error. */
-    private void noteIfFatal(Throwable t) {
-        if (fatal == null && isFatal(t)) {
-            fatal = t;
+    /** The next replacement waits twice as long as the last, up to 30 s, unless the last was long ago. */
+    private void backOff(long now) {
+        if (now - nextReplacementNanos > MAX_REPLACEMENT_BACKOFF_NANOS) {
+            replacementBackoffNanos = MIN_REPLACEMENT_BACKOFF_NANOS;
+        } else {
+            replacementBackoffNanos = Math.min(replacementBackoffNanos * 2, MAX_REPLACEMENT_BACKOFF_NANOS);
+        }
+        nextReplacementNanos = now + replacementBackoffNanos;
+    }
+
+    /** Any thread (Kafka's I/O thread included): only records the error, against the producer that gave it. */
+    private void noteIfFatal(RecordSink from, Throwable t) {
+        if (condemned.get() == null && from == sink && isFatal(t)) {
+            condemned.compareAndSet(null, new Condemned(from, t));
         }
     }
 
-    /** Errors after which a KafkaProducer accepts nothing more, per Kafka's documentation. */
+    /**
+     * Errors after which a KafkaProducer with idempotence accepts nothing more: the ones kafka-clients
+     * 4.x's TransactionManager turns into its fatal state. Others (an out-of-order sequence, an expired
+     * authentication) it recovers from by itself.
+     */
     static boolean isFatal(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof ProducerFencedException || c instanceof OutOfOrderSequenceException
-                    || c instanceof InvalidProducerEpochException || c instanceof AuthenticationException
-                    || c instanceof ClusterAuthorizationException || c instanceof UnsupportedVersionException) {
+            if (c instanceof ProducerFencedException || c instanceof ClusterAuthorizationException
+                    || c instanceof TransactionalIdAuthorizationException || c instanceof UnsupportedVersionException
+                    || c instanceof InvalidPidMappingException) {
                 return true;
             }
         }
@@ -275,6 +325,9 @@ public final class Flusher implements EventHandler<Slot> {
     }
 
     private void fail(OutgoingRecord record, int partition, Throwable cause) {
+        if (!record.finish()) {
+            return;
+        }
         accounting.failed.increment();
         if (record.completion != null) {
             record.completion.fail(cause);
@@ -287,15 +340,16 @@ public final class Flusher implements EventHandler<Slot> {
     /** Completion of one record. Runs on Kafka's I/O thread: counts and enqueues, never blocks. */
     void completed(OutgoingRecord record, RecordMetadata metadata, Exception exception) {
         if (exception == null) {
+            if (!record.finish()) {
+                return;
+            }
             accounting.delivered.increment();
             if (record.completion != null) {
                 record.completion.succeed(metadata);
             }
         } else {
-            if (record.sentTo == sink) {
-                // A late error from a producer already replaced must not condemn its successor.
-                noteIfFatal(exception);
-            }
+            // A late error from a producer already replaced must not condemn its successor.
+            noteIfFatal(record.sentTo, exception);
             fail(record, metadata == null ? -1 : metadata.partition(), exception);
         }
     }

@@ -1,5 +1,7 @@
 package io.kafkascenarios.internal;
 
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -18,12 +20,25 @@ final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Cal
     final SendCompletion completion;
     /** The producer this record was handed to: a fatal error only condemns that one. Flusher thread writes. */
     RecordSink sentTo;
+    private static final AtomicIntegerFieldUpdater<OutgoingRecord> FINISHED =
+            AtomicIntegerFieldUpdater.newUpdater(OutgoingRecord.class, "finished");
+    private volatile int finished;
 
     OutgoingRecord(Flusher flusher, SendCompletion completion, String topic, Integer partition, Long timestamp,
                    byte[] key, byte[] value, RecordHeaders headers) {
         super(topic, partition, timestamp, key, value, headers);
         this.flusher = flusher;
         this.completion = completion;
+    }
+
+    /**
+     * Claims the record's one outcome. Kafka in a fatal state can throw from {@code send} and still
+     * call back later for the same record; only the first outcome is counted.
+     *
+     * @return true the first time only
+     */
+    boolean finish() {
+        return FINISHED.compareAndSet(this, 0, 1);
     }
 
     @Override

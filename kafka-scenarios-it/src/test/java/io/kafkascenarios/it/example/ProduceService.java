@@ -21,7 +21,8 @@ import io.kafkascenarios.RingProducer;
  * The request-reply example: an HTTP service on the JDK's {@code HttpServer} whose handler produces the
  * request body to Kafka and answers with the outcome. The request shares the record's fate: 200 with
  * {@code partition/offset} once the broker acknowledged it, 503 with the reason when it failed or its
- * deadline passed. The service itself never crashes or hangs on a Kafka failure.
+ * deadline passed. The service itself never crashes or hangs on a Kafka failure. The header
+ * {@code X-Kafka-Nanos} says how long the handler waited for Kafka.
  *
  * <p>Threads: the server's request threads call {@link RingProducer#send} and wait on the future.
  */
@@ -43,18 +44,23 @@ public final class ProduceService implements AutoCloseable {
             try (exchange) {
                 byte[] body = readBody(exchange);
                 String key = exchange.getRequestHeaders().getFirst("X-Key");
+                long start = System.nanoTime();
                 try {
                     RecordMetadata md = producer.send(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                             body, deadline).get();
+                    exchange.getResponseHeaders().add("X-Kafka-Nanos", Long.toString(System.nanoTime() - start));
                     respond(exchange, 200, md.partition() + "/" + md.offset());
                 } catch (ExecutionException e) {
                     // Kafka failed the record or its deadline passed: fail this request, keep serving.
+                    exchange.getResponseHeaders().add("X-Kafka-Nanos", Long.toString(System.nanoTime() - start));
                     respond(exchange, 503, e.getCause().toString());
                 } catch (IllegalArgumentException | IllegalStateException e) {
                     respond(exchange, e instanceof IllegalArgumentException ? 400 : 503, e.getMessage());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     respond(exchange, 503, "interrupted");
+                } catch (RuntimeException e) {
+                    respond(exchange, 500, e.toString()); // never leave a request without an answer
                 }
             }
         });
