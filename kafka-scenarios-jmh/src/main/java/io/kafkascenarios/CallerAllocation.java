@@ -26,18 +26,35 @@ public class CallerAllocation {
     public long callerBytes;
     /** Calls measured during the iteration ({@link #op()}), to turn {@link #callerBytes} into bytes per call. */
     public long callerOps;
+    /** Of those, offers the ring accepted ({@link #accepted(boolean)}); the rest were discarded. */
+    public long callerAccepted;
 
     /** Marks the start of an iteration, on the benchmark thread. */
     @Setup(Level.Iteration)
     public void begin() {
         callerBytes = 0;
         callerOps = 0;
+        callerAccepted = 0;
         start = THREADS.getCurrentThreadAllocatedBytes();
     }
 
     /** Counts one measured call; call it from the benchmark method (a thread-local increment). */
     public void op() {
         callerOps++;
+    }
+
+    /**
+     * Counts one measured offer and whether the ring took it.
+     *
+     * @param accepted what {@code offer} returned
+     * @return {@code accepted}
+     */
+    boolean accepted(boolean accepted) {
+        callerOps++;
+        if (accepted) {
+            callerAccepted++;
+        }
+        return accepted;
     }
 
     /** Reads the caller thread's allocation at the end of the iteration. */

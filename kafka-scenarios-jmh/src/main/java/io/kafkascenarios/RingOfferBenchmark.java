@@ -68,14 +68,12 @@ public class RingOfferBenchmark {
     @Benchmark
     @Threads(1)
     public boolean offer1Thread(CallerAllocation allocation) {
-        allocation.op();
-        return producer.offer("telemetry", key, value);
+        return allocation.accepted(producer.offer("telemetry", key, value));
     }
 
     @Benchmark
     @Threads(4)
     public boolean offer4Threads(CallerAllocation allocation) {
-        allocation.op();
-        return producer.offer("telemetry", key, value);
+        return allocation.accepted(producer.offer("telemetry", key, value));
     }
 }

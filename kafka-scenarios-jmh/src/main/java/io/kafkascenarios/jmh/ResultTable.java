@@ -64,11 +64,14 @@ public final class ResultTable {
         timeRow("telemetry: caller cost per record, 1 thread, p99.9", ring1, raw1, "99.9");
         timeRow("telemetry: caller cost per record, 4 threads, mean", ring4, raw4, null);
         timeRow("telemetry: caller cost per record, 4 threads, p99.9", ring4, raw4, "99.9");
+        acceptedRow("telemetry: offers the ring accepted (the rest were discarded), 1 thread", ring1);
+        acceptedRow("telemetry: offers the ring accepted (the rest were discarded), 4 threads", ring4);
         allocationRow("telemetry: caller-thread allocation per record, 1 thread", ring1, raw1);
         allocationRow("telemetry: caller-thread allocation per record, 4 threads", ring4, raw4);
         timeRow("ring alone (no Kafka), offer, 1 thread, mean", "RingOfferBenchmark.offer1Thread", null, null);
         timeRow("ring alone (no Kafka), offer, 4 threads, mean", "RingOfferBenchmark.offer4Threads", null, null);
         allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", "RingOfferBenchmark.offer1Thread", null);
+        acceptedRow("ring alone (no Kafka), offers accepted, 1 thread", "RingOfferBenchmark.offer1Thread");
         throughputRow("telemetry: delivered (acked) records/s, BLOCK", "DeliveredThroughputBenchmark.ringDelivered",
                 "DeliveredThroughputBenchmark.rawDelivered");
         for (String threads : new String[] {"1", "64"}) {
@@ -94,6 +97,17 @@ public final class ResultTable {
         Double base = raw == null ? null : bytesPerOp(raw);
         rows.add(new String[] {label, formatBytes(lib), raw == null ? "-" : formatBytes(base),
                 lib != null && base != null && lib < 0.5 ? "0 B vs " + formatBytes(base) : ratio(base, lib)});
+    }
+
+    private void acceptedRow(String label, String library) {
+        JsonNode r = results.get(library);
+        String share = "n/a";
+        if (r != null && r.get("secondaryMetrics").get("callerAccepted") != null) {
+            double accepted = r.get("secondaryMetrics").get("callerAccepted").get("score").asDouble();
+            double ops = r.get("secondaryMetrics").get("callerOps").get("score").asDouble();
+            share = ops == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f%%", 100 * accepted / ops);
+        }
+        rows.add(new String[] {label, share, "-", "-"});
     }
 
     private void throughputRow(String label, String library, String raw) {
