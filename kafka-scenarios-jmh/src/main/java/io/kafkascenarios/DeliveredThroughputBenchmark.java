@@ -6,23 +6,16 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-
-import io.kafkascenarios.jmh.BenchCluster;
-import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
  * Records acknowledged by the broker per second: the ring producer (BLOCK, so nothing is discarded)
@@ -50,9 +43,6 @@ public class DeliveredThroughputBenchmark extends SideBySide {
 
     private static final int BATCH = 50_000;
     private static final Callback IGNORE = (metadata, exception) -> { };
-
-
-
 
     @Benchmark
     @OperationsPerInvocation(BATCH)

@@ -1,6 +1,5 @@
 package io.kafkascenarios;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -9,23 +8,16 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-
-import io.kafkascenarios.jmh.BenchCluster;
-import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
  * Send-to-acknowledgement latency of a request that produces one record and waits for it:
@@ -44,9 +36,6 @@ public class RequestReplyBenchmark extends SideBySide {
     protected void configure(Map<String, Object> config) {
         config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     }
-
-
-
 
     @Benchmark
     @Threads(1)

@@ -1,28 +1,20 @@
 package io.kafkascenarios;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-
-import io.kafkascenarios.jmh.BenchCluster;
-import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
  * What the caller pays per record: {@code RingProducer.offer} (DISCARD) side by side with
@@ -37,9 +29,6 @@ import io.kafkascenarios.testkit.KafkaCluster;
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"})
 public class TelemetryVsKafkaBenchmark extends SideBySide {
     private static final Callback IGNORE = (metadata, exception) -> { };
-
-
-
 
     @Benchmark
     @Threads(1)
