@@ -17,6 +17,8 @@ import org.apache.kafka.common.errors.NetworkException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** A KafkaProducer in a fatal state is replaced; the affected records fail with the cause; serving goes on. */
 class ProducerReplacementTest {
@@ -124,19 +126,6 @@ class ProducerReplacementTest {
     }
 
     @Test
-    void errorsKafkaRecoversFromKeepTheProducer() {
-        producer = build();
-        sinks.get(0).failWith = new OutOfOrderSequenceException("the producer bumps its epoch and goes on");
-        for (int i = 0; i < 10; i++) {
-            producer.offer("t", null, new byte[1]);
-        }
-        await().atMost(Duration.ofSeconds(20)).until(() -> producer.stats().failed() == 10);
-        sinks.get(0).failWith = null;
-        assertThat(producer.send("t", null, new byte[1])).succeedsWithin(Duration.ofSeconds(20));
-        assertThat(sinks).hasSize(1);
-    }
-
-    @Test
     void aRecordBothThrownAndCalledBackIsCountedOnce() {
         producer = build();
         FakeSink first = sinks.get(0);
@@ -149,10 +138,13 @@ class ProducerReplacementTest {
         assertThat(producer.stats().pending()).isZero();
     }
 
-    @Test
-    void anOrdinaryErrorKeepsTheProducer() {
+    /** Errors Kafka recovers from by itself, and ordinary ones: the producer stays. */
+    @ParameterizedTest
+    @ValueSource(strings = {"out-of-order", "network"})
+    void recoverableErrorsKeepTheProducer(String kind) {
         producer = build();
-        sinks.get(0).failWith = new NetworkException("connection reset");
+        sinks.get(0).failWith = kind.equals("network") ? new NetworkException("connection reset")
+                : new OutOfOrderSequenceException("the producer bumps its epoch and goes on");
         for (int i = 0; i < 10; i++) {
             producer.offer("t", null, new byte[1]);
         }
