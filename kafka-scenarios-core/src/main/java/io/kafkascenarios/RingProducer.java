@@ -26,10 +26,10 @@ import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.SleepingWaitStrategy;
 
 import io.kafkascenarios.internal.Accounting;
 import io.kafkascenarios.internal.Flusher;
+import io.kafkascenarios.internal.FlusherWaitStrategy;
 import io.kafkascenarios.internal.KafkaRecordSink;
 import io.kafkascenarios.internal.RecordSink;
 import io.kafkascenarios.internal.Reporter;
@@ -112,9 +112,9 @@ public final class RingProducer implements AutoCloseable {
         this.slotCapacity = b.slotCapacity;
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
-        // Sleeping, not blocking: publishers never take a lock or signal a condition.
+        // Publishers never take a lock or signal a condition; send() unparks the flusher.
         this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize,
-                new SleepingWaitStrategy(200, 100_000));
+                new FlusherWaitStrategy(TimeUnit.MILLISECONDS.toNanos(1), 100_000));
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
         this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter);
