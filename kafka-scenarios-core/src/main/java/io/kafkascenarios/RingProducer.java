@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -371,23 +372,34 @@ public final class RingProducer implements AutoCloseable {
         // it sleep out its 100 us. (offer does not do this: telemetry callers never pay for a wake-up.)
         LockSupport.unpark(flusherThread);
         long remaining = timeoutNanos - (System.nanoTime() - start);
-        completion.deadline(deadlines().schedule(completion, Math.max(0, remaining), TimeUnit.NANOSECONDS));
+        ScheduledThreadPoolExecutor d = deadlines();
+        if (d != null) {
+            try {
+                completion.deadline(d.schedule(completion, Math.max(0, remaining), TimeUnit.NANOSECONDS));
+            } catch (RejectedExecutionException closedMeanwhile) {
+                // close() finished after this record entered the ring: close delivered or failed it.
+            }
+        }
         return completion;
     }
 
-    /** The deadline thread, started on the first {@code send}: telemetry-only users never pay for it. */
+    /**
+     * The deadline thread, started on the first {@code send}: telemetry-only users never pay for it.
+     *
+     * @return the executor, or null once close has finished (a send racing close then needs no deadline:
+     *         close delivered or failed its record)
+     */
     private ScheduledThreadPoolExecutor deadlines() {
         ScheduledThreadPoolExecutor d = deadlines;
         if (d == null) {
             synchronized (this) {
                 d = deadlines;
-                if (d == null) {
+                if (d == null && !terminated) {
                     d = new ScheduledThreadPoolExecutor(1, threadFactory);
-                    d.setRemoveOnCancelPolicy(true);
-                    // Never shut down (a send racing close must still get its deadline): the thread
-                    // ends by itself once no deadline is pending.
-                    d.setKeepAliveTime(1, TimeUnit.SECONDS);
-                    d.allowCoreThreadTimeOut(true);
+                    // An ack cancels its deadline on Kafka's I/O thread: without remove-on-cancel that is
+                    // a CAS, not the executor's queue lock. The deadline thread purges cancelled tasks.
+                    d.setRemoveOnCancelPolicy(false);
+                    d.scheduleWithFixedDelay(d::purge, 100, 100, TimeUnit.MILLISECONDS);
                     deadlines = d;
                 }
             }
@@ -511,7 +523,14 @@ public final class RingProducer implements AutoCloseable {
                         + " in the ring when it does", flusherThread.getName());
             }
             reporter.stop(Math.max(0, timeoutNanos - (System.nanoTime() - start)));
-            terminated = true;
+            synchronized (this) {
+                terminated = true;
+                ScheduledThreadPoolExecutor d = deadlines;
+                if (d != null) {
+                    // Pending deadlines still fire; the periodic purge stops, and so does the thread.
+                    d.shutdown();
+                }
+            }
             RingStats stats = stats();
             long notDelivered = stats.failed() - failedBeforeClose + stats.pending();
             if (notDelivered > 0) {
