@@ -199,11 +199,7 @@ public final class RingProducer implements AutoCloseable {
      * @return true if enqueued, false if discarded; see {@link #offer(String, byte[], byte[])}
      */
     public boolean offer(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers) {
-        checkRecord(topic, partition, timestamp);
-        long size = Slot.encodedSize(key, value, headers);
-        if (size > slotCapacity) {
-            throw tooLarge(topic, size);
-        }
+        checkRecord(topic, partition, timestamp, key, value, headers);
         long sequence = claim();
         if (sequence == Ring.NO_SLOT) {
             return false;
@@ -344,11 +340,7 @@ public final class RingProducer implements AutoCloseable {
     public CompletableFuture<RecordMetadata> send(String topic, int partition, long timestamp, byte[] key,
                                                   byte[] value, Header[] headers, Duration timeout) {
         long start = System.nanoTime();
-        checkRecord(topic, partition, timestamp);
-        long size = Slot.encodedSize(key, value, headers);
-        if (size > slotCapacity) {
-            throw tooLarge(topic, size);
-        }
+        checkRecord(topic, partition, timestamp, key, value, headers);
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
         SendCompletion completion = new SendCompletion(topic, start);
         long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, true);
@@ -608,6 +600,15 @@ public final class RingProducer implements AutoCloseable {
 
     private static IllegalStateException closed() {
         return new IllegalStateException("RingProducer is closed: the record is refused, not dropped");
+    }
+
+    /** Everything {@link #checkRecord(String, int, long)} checks, and that the whole record fits a slot. */
+    private void checkRecord(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers) {
+        checkRecord(topic, partition, timestamp);
+        long size = Slot.encodedSize(key, value, headers);
+        if (size > slotCapacity) {
+            throw tooLarge(topic, size);
+        }
     }
 
     private IllegalArgumentException tooLarge(String topic, long size) {
