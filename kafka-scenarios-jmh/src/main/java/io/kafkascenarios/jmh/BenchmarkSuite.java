@@ -6,6 +6,11 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -16,6 +21,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 import io.kafkascenarios.testkit.EmbeddedKafkaBroker;
+import io.kafkascenarios.testkit.ExternalKafkaCluster;
+import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
  * The benchmark suite: starts one broker in a child JVM (or uses {@code --bootstrap}), runs every
@@ -131,6 +138,7 @@ public final class BenchmarkSuite {
                 new Step("broker-down-ring", "io.kafkascenarios.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
                 // One send() that blocks max.block.ms: measured once, in both modes.
                 new Step("broker-down-raw", "io.kafkascenarios.BrokerDownBenchmark.rawSendBrokerDown", false, false));
+        warmUpBroker(bootstrap);
         List<Path> results = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
             Step step = steps.get(i);
@@ -158,6 +166,26 @@ public final class BenchmarkSuite {
             results.add(json);
         }
         return results;
+    }
+
+    /**
+     * A fresh broker is slow until its own JIT has warmed up; without this the first benchmark (always
+     * a raw one: JMH runs methods alphabetically) would pay for it.
+     */
+    private static void warmUpBroker(String bootstrap) {
+        progress("warming up the broker (20 s)");
+        String topic = "bench-warm-up-" + System.nanoTime();
+        try (KafkaCluster cluster = ExternalKafkaCluster.connect(bootstrap);
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(BenchCluster.producerConfig(bootstrap),
+                     new ByteArraySerializer(), new ByteArraySerializer())) {
+            cluster.createTopic(topic, 3, BenchCluster.TOPIC_CONFIG);
+            byte[] value = new byte[100];
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < end) {
+                producer.send(new ProducerRecord<>(topic, value));
+            }
+            producer.flush();
+        }
     }
 
     private static final class Step {
