@@ -30,11 +30,12 @@ import io.kafkascenarios.testkit.KafkaCluster;
  * {@code target/benchmarks/} and prints the comparison table made from that JSON.
  *
  * <pre>
- * usage: ./bench [--full] [--bootstrap host:port] [--out dir]
+ * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table]
  *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 5 minutes on 2 cores
  *   --full        5 warm-up and 10 measured iterations, two forks per benchmark (about 25 minutes)
  *   --bootstrap   run against an existing cluster instead of starting a broker
  *   --out         where JSON and the table go (default kafka-scenarios-jmh/target/benchmarks)
+ *   --table       run nothing: print the table of the JSON results already in --out
  * </pre>
  *
  * Runs on the main thread; JMH forks a JVM per benchmark.
@@ -42,6 +43,16 @@ import io.kafkascenarios.testkit.KafkaCluster;
 public final class BenchmarkSuite {
     /** Same heap and collector for both sides of every comparison; see docs/benchmarks.md. */
     static final String[] FORK_JVM_ARGS = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"};
+
+    /** The steps, in order; each writes {@code <name>.json}. */
+    private static final List<Step> STEPS = List.of(
+            new Step("ring-alone", "io.kafkascenarios.RingOfferBenchmark", true, true),
+            new Step("telemetry", "io.kafkascenarios.TelemetryVsKafkaBenchmark", true, true),
+            new Step("delivered", "io.kafkascenarios.DeliveredThroughputBenchmark", false, true),
+            new Step("request-reply", "io.kafkascenarios.RequestReplyBenchmark", false, true),
+            new Step("broker-down-ring", "io.kafkascenarios.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
+            // One send() that blocks max.block.ms: measured once, in both modes.
+            new Step("broker-down-raw", "io.kafkascenarios.BrokerDownBenchmark.rawSendBrokerDown", false, false));
 
     private BenchmarkSuite() {
     }
@@ -52,6 +63,7 @@ public final class BenchmarkSuite {
      */
     public static void main(String[] args) throws Exception {
         boolean full = false;
+        boolean tableOnly = false;
         String bootstrap = null;
         Path out = Paths.get("kafka-scenarios-jmh", "target", "benchmarks");
         for (int i = 0; i < args.length; i++) {
@@ -65,13 +77,24 @@ public final class BenchmarkSuite {
                 case "--out":
                     out = Paths.get(requireValue(args, ++i, "--out"));
                     break;
+                case "--table":
+                    tableOnly = true;
+                    break;
                 default:
                     System.err.println("unknown argument: " + args[i]
-                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir]");
+                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table]");
                     System.exit(2);
             }
         }
         Files.createDirectories(out);
+        if (tableOnly) {
+            List<Path> existing = new ArrayList<>();
+            for (Step step : STEPS) {
+                existing.add(out.resolve(step.name + ".json"));
+            }
+            System.out.println(ResultTable.fromJson(existing).toMarkdown());
+            return;
+        }
         EmbeddedKafkaBroker broker = null;
         if (bootstrap == null) {
             broker = startBroker();
@@ -130,14 +153,7 @@ public final class BenchmarkSuite {
         System.arraycopy(FORK_JVM_ARGS, 0, jvmArgs, 0, FORK_JVM_ARGS.length);
         jvmArgs[FORK_JVM_ARGS.length] = "-Dkafka.bootstrap=" + bootstrap;
 
-        List<Step> steps = List.of(
-                new Step("ring-alone", "io.kafkascenarios.RingOfferBenchmark", true, true),
-                new Step("telemetry", "io.kafkascenarios.TelemetryVsKafkaBenchmark", true, true),
-                new Step("delivered", "io.kafkascenarios.DeliveredThroughputBenchmark", false, true),
-                new Step("request-reply", "io.kafkascenarios.RequestReplyBenchmark", false, true),
-                new Step("broker-down-ring", "io.kafkascenarios.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
-                // One send() that blocks max.block.ms: measured once, in both modes.
-                new Step("broker-down-raw", "io.kafkascenarios.BrokerDownBenchmark.rawSendBrokerDown", false, false));
+        List<Step> steps = STEPS;
         warmUpBroker(bootstrap);
         List<Path> results = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {

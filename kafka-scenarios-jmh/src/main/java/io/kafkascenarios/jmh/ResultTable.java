@@ -18,7 +18,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *
  * <p>Every row compares this library with the raw kafka-clients call measured in the same run. The
  * ratio is always "how many times better the library is": raw/library for times and allocation,
- * library/raw for throughput. Above 1 the library wins.
+ * library/raw for throughput. Above 1 the library wins. A ratio of means or throughputs marked
+ * {@code ~} is within the noise: JMH's 99.9% confidence intervals of the two sides overlap.
  *
  * <p>Thread: single-threaded, used by {@link BenchmarkSuite#main}.
  */
@@ -89,7 +90,27 @@ public final class ResultTable {
     private void timeRow(String label, String library, String raw, String percentile) {
         Double lib = nanos(library, percentile);
         Double base = raw == null ? null : nanos(raw, percentile);
-        rows.add(new String[] {label, formatNanos(lib), raw == null ? "-" : formatNanos(base), ratio(base, lib)});
+        String ratio = ratio(base, lib);
+        if (percentile == null && overlap(library, raw)) {
+            ratio = "~" + ratio; // the two means' 99.9% confidence intervals overlap
+        }
+        rows.add(new String[] {label, formatNanos(lib), raw == null ? "-" : formatNanos(base), ratio});
+    }
+
+    /** Whether the 99.9% confidence intervals JMH gives for two scores overlap (units are the same). */
+    private boolean overlap(String a, String b) {
+        JsonNode ra = b == null ? null : results.get(a);
+        JsonNode rb = b == null ? null : results.get(b);
+        if (ra == null || rb == null
+                || !ra.get("primaryMetric").get("scoreUnit").asText().equals(rb.get("primaryMetric").get("scoreUnit").asText())) {
+            return false;
+        }
+        JsonNode ca = ra.get("primaryMetric").get("scoreConfidence");
+        JsonNode cb = rb.get("primaryMetric").get("scoreConfidence");
+        if (ca == null || cb == null || !ca.get(0).isNumber() || !cb.get(0).isNumber()) {
+            return false;
+        }
+        return ca.get(0).asDouble() <= cb.get(1).asDouble() && cb.get(0).asDouble() <= ca.get(1).asDouble();
     }
 
     private void allocationRow(String label, String library, String raw) {
@@ -113,7 +134,11 @@ public final class ResultTable {
     private void throughputRow(String label, String library, String raw) {
         Double lib = score(library);
         Double base = score(raw);
-        rows.add(new String[] {label, formatCount(lib), formatCount(base), ratio(lib, base)});
+        String ratio = ratio(lib, base);
+        if (overlap(library, raw)) {
+            ratio = "~" + ratio;
+        }
+        rows.add(new String[] {label, formatCount(lib), formatCount(base), ratio});
     }
 
     private Double score(String benchmark) {
