@@ -204,15 +204,24 @@ public final class RingProducer implements AutoCloseable {
         if (sequence == Ring.NO_SLOT) {
             return false;
         }
+        publishRecord(sequence, topic, partition, timestamp, key, value, headers, null);
+        return true;
+    }
+
+    /**
+     * Copies a record into a claimed slot and publishes it. If the copy throws (headers that change
+     * between the size check and the copy), the slot is published as aborted: a claimed slot is never
+     * left unpublished, which would stall the flusher for good.
+     */
+    private void publishRecord(long sequence, String topic, int partition, long timestamp, byte[] key, byte[] value,
+                               Header[] headers, SendCompletion completion) {
         try {
-            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, null);
+            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
         } catch (Throwable t) {
-            // Headers that change between the size check and the copy: never leave a claimed slot unpublished.
             ring.abort(sequence);
             throw t;
         }
         buffer.publish(sequence);
-        return true;
     }
 
     /**
@@ -353,13 +362,7 @@ public final class RingProducer implements AutoCloseable {
                     Duration.ofNanos(System.nanoTime() - start), topic));
             return completion;
         }
-        try {
-            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
-        } catch (Throwable t) {
-            ring.abort(sequence);
-            throw t;
-        }
-        buffer.publish(sequence);
+        publishRecord(sequence, topic, partition, timestamp, key, value, headers, completion);
         // A request waits for this record: wake the flusher if it is parked idle instead of letting
         // it sleep out its 100 us. (offer does not do this: telemetry callers never pay for a wake-up.)
         LockSupport.unpark(flusherThread);

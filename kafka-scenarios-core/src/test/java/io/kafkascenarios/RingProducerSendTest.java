@@ -135,6 +135,39 @@ class RingProducerSendTest {
     }
 
     @Test
+    void sendsRacingCloseEitherThrowOrGetAFutureThatCompletes() throws Exception {
+        producer = builder().ringSize(64).build(sink);
+        sink.keepRecords = false;
+        List<CompletableFuture<RecordMetadata>> futures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+        List<CompletableFuture<Void>> callers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            callers.add(CompletableFuture.runAsync(() -> {
+                while (true) {
+                    try {
+                        futures.add(producer.send("orders", null, new byte[8], Duration.ofSeconds(30)));
+                    } catch (IllegalStateException closed) {
+                        refused.incrementAndGet();
+                        return;
+                    }
+                }
+            }, r -> new Thread(r).start()));
+        }
+        await().atMost(WAIT).until(() -> futures.size() > 1_000);
+        producer.close(Duration.ofSeconds(5));
+        CompletableFuture.allOf(callers.toArray(new CompletableFuture[0])).get();
+
+        assertThat(refused.get()).isEqualTo(4);
+        // No future is left hanging: each is delivered, or failed by close.
+        assertThat(futures).allSatisfy(f -> assertThat(f.handle((md, e) -> md != null)).succeedsWithin(WAIT));
+        RingStats stats = producer.stats();
+        assertThat(stats.pending()).isZero();
+        assertThat(stats.offered()).isEqualTo(futures.size());
+        assertThat(stats.delivered() + stats.failed()).isEqualTo(futures.size());
+        assertThat(futures.stream().filter(f -> !f.isCompletedExceptionally()).count()).isEqualTo(stats.delivered());
+    }
+
+    @Test
     void argumentErrorsThrowAtOnce() {
         producer = builder().slotCapacity(16).build(sink);
         assertThatThrownBy(() -> producer.send(null, null, new byte[1])).isInstanceOf(NullPointerException.class);

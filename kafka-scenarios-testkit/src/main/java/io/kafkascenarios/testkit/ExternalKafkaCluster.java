@@ -1,8 +1,5 @@
 package io.kafkascenarios.testkit;
 
-import java.util.Map;
-import java.util.Optional;
-
 /**
  * A cluster this test kit does not manage, reached through its bootstrap servers (for example
  * {@code -Dkafka.bootstrap=broker1:9092}). Topics are created with the cluster's default replication factor;
@@ -12,14 +9,10 @@ import java.util.Optional;
  *
  * <p>Threads: any thread may call any method; {@link #createTopic} may run concurrently.
  */
-public final class ExternalKafkaCluster implements KafkaCluster {
-
-    private final String bootstrapServers;
-    private final ClusterAdmin admin;
+public final class ExternalKafkaCluster extends UnmanagedKafkaCluster {
 
     private ExternalKafkaCluster(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
-        this.admin = new ClusterAdmin(() -> bootstrapServers);
+        super(bootstrapServers);
     }
 
     /**
@@ -36,66 +29,13 @@ public final class ExternalKafkaCluster implements KafkaCluster {
         return new ExternalKafkaCluster(bootstrapServers.trim());
     }
 
-    /** Throws {@link IllegalStateException} if the cluster does not answer within 15 s. */
-    void checkReachable(String origin) {
-        admin.checkReachable(origin);
-    }
-
-    /** {@inheritDoc} Any thread. */
     @Override
-    public String bootstrapServers() {
-        return bootstrapServers;
-    }
-
-    /** {@inheritDoc} The cluster's default replication factor. Any thread. */
-    @Override
-    public void createTopic(String name, int partitions) {
-        createTopic(name, partitions, Map.of());
-    }
-
-    /** {@inheritDoc} The cluster's default replication factor. Any thread. */
-    @Override
-    public void createTopic(String name, int partitions, Map<String, String> configs) {
-        admin.createTopic(name, partitions, Optional.empty(), configs);
-    }
-
-    /** {@inheritDoc} Always false. Any thread. */
-    @Override
-    public boolean supportsFaults() {
-        return false;
-    }
-
-    /** Always throws: this test kit does not manage the cluster. */
-    @Override
-    public void stop() {
-        throw unsupported("stop()");
-    }
-
-    /** Always throws: this test kit does not manage the cluster. */
-    @Override
-    public void kill() {
-        throw unsupported("kill()");
-    }
-
-    /** Always throws: this test kit does not manage the cluster. */
-    @Override
-    public void restart() {
-        throw unsupported("restart()");
-    }
-
-    /** Releases the Admin client; the cluster and its topics stay. Any thread. */
-    @Override
-    public void close() {
-        admin.close();
-    }
-
-    private UnsupportedOperationException unsupported(String operation) {
-        return new UnsupportedOperationException(operation + " needs the child-JVM embedded broker"
-                + " (EmbeddedKafkaBroker.childJvm()); this is an external cluster at " + bootstrapServers);
+    String description() {
+        return "an external cluster at " + bootstrapServers();
     }
 
     @Override
     public String toString() {
-        return "ExternalKafkaCluster[" + bootstrapServers + "]";
+        return "ExternalKafkaCluster[" + bootstrapServers() + "]";
     }
 }

@@ -1,8 +1,5 @@
 package io.kafkascenarios.testkit;
 
-import java.util.Map;
-import java.util.Optional;
-
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -17,21 +14,18 @@ import org.testcontainers.utility.DockerImageName;
  *
  * <p>Threads: any thread may call any method; {@link #createTopic} may run concurrently.
  */
-public final class TestcontainersKafkaCluster implements KafkaCluster {
+public final class TestcontainersKafkaCluster extends UnmanagedKafkaCluster {
 
     /** The image used when {@code -Dkafka.image} is not set. */
     public static final String DEFAULT_IMAGE = "apache/kafka:4.1.1";
 
     private final KafkaContainer container;
     private final boolean owned;
-    private final String bootstrapServers;
-    private final ClusterAdmin admin;
 
     private TestcontainersKafkaCluster(KafkaContainer container, boolean owned) {
+        super(container.getBootstrapServers());
         this.container = container;
         this.owned = owned;
-        this.bootstrapServers = container.getBootstrapServers();
-        this.admin = new ClusterAdmin(() -> bootstrapServers);
     }
 
     /**
@@ -73,53 +67,17 @@ public final class TestcontainersKafkaCluster implements KafkaCluster {
         return new TestcontainersKafkaCluster(runningContainer, false);
     }
 
-    /** {@inheritDoc} The container's mapped port on the Docker host. Any thread. */
     @Override
-    public String bootstrapServers() {
-        return bootstrapServers;
-    }
-
-    /** {@inheritDoc} The broker's default replication factor (1). Any thread. */
-    @Override
-    public void createTopic(String name, int partitions) {
-        createTopic(name, partitions, Map.of());
-    }
-
-    /** {@inheritDoc} The broker's default replication factor (1). Any thread. */
-    @Override
-    public void createTopic(String name, int partitions, Map<String, String> configs) {
-        admin.createTopic(name, partitions, Optional.empty(), configs);
-    }
-
-    /** {@inheritDoc} Always false. Any thread. */
-    @Override
-    public boolean supportsFaults() {
-        return false;
-    }
-
-    /** Always throws: a restarted container gets new mapped ports. */
-    @Override
-    public void stop() {
-        throw unsupported("stop()");
-    }
-
-    /** Always throws: a restarted container gets new mapped ports. */
-    @Override
-    public void kill() {
-        throw unsupported("kill()");
-    }
-
-    /** Always throws: a restarted container gets new mapped ports. */
-    @Override
-    public void restart() {
-        throw unsupported("restart()");
+    String description() {
+        return "a Testcontainers broker (" + container.getDockerImageName() + ") at " + bootstrapServers()
+                + ", whose ports change on restart";
     }
 
     /** Releases the Admin client and stops the container if {@link #start(String)} created it. Any thread. */
     @Override
     public void close() {
         try {
-            admin.close();
+            super.close();
         } finally {
             if (owned) {
                 container.stop();
@@ -127,14 +85,8 @@ public final class TestcontainersKafkaCluster implements KafkaCluster {
         }
     }
 
-    private UnsupportedOperationException unsupported(String operation) {
-        return new UnsupportedOperationException(operation + " needs the child-JVM embedded broker"
-                + " (EmbeddedKafkaBroker.childJvm()); this is a Testcontainers broker ("
-                + container.getDockerImageName() + ") at " + bootstrapServers + ", whose ports change on restart");
-    }
-
     @Override
     public String toString() {
-        return "TestcontainersKafkaCluster[" + container.getDockerImageName() + ", " + bootstrapServers + "]";
+        return "TestcontainersKafkaCluster[" + container.getDockerImageName() + ", " + bootstrapServers() + "]";
     }
 }
