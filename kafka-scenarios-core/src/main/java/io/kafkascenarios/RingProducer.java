@@ -2,9 +2,11 @@ package io.kafkascenarios;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -17,6 +19,7 @@ import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -34,6 +37,8 @@ import io.kafkascenarios.internal.FlusherWaitStrategy;
 import io.kafkascenarios.internal.KafkaRecordSink;
 import io.kafkascenarios.internal.RecordSink;
 import io.kafkascenarios.internal.Reporter;
+import io.kafkascenarios.internal.GroupCompletion;
+import io.kafkascenarios.internal.RecordCompletion;
 import io.kafkascenarios.internal.SendCompletion;
 import io.kafkascenarios.internal.Ring;
 import io.kafkascenarios.internal.Slot;
@@ -214,7 +219,7 @@ public final class RingProducer implements AutoCloseable {
      * left unpublished, which would stall the flusher for good.
      */
     private void publishRecord(long sequence, String topic, int partition, long timestamp, byte[] key, byte[] value,
-                               Header[] headers, SendCompletion completion) {
+                               Header[] headers, RecordCompletion completion) {
         try {
             buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
         } catch (Throwable t) {
@@ -366,16 +371,98 @@ public final class RingProducer implements AutoCloseable {
         // A request waits for this record: wake the flusher if it is parked idle instead of letting
         // it sleep out its 100 us. (offer does not do this: telemetry callers never pay for a wake-up.)
         LockSupport.unpark(flusherThread);
-        long remaining = timeoutNanos - (System.nanoTime() - start);
-        ScheduledThreadPoolExecutor d = deadlines();
-        if (d != null) {
-            try {
-                completion.deadline(d.schedule(completion, Math.max(0, remaining), TimeUnit.NANOSECONDS));
-            } catch (RejectedExecutionException closedMeanwhile) {
-                // close() finished after this record entered the ring: close delivered or failed it.
-            }
+        Future<?> deadline = scheduleDeadline(completion, timeoutNanos - (System.nanoTime() - start));
+        if (deadline != null) {
+            completion.deadline(deadline);
         }
         return completion;
+    }
+
+    /**
+     * Sends a group of records, as a stream processor sends the outputs of one input batch: one future
+     * for the group, completed normally when every record is acknowledged, exceptionally with the
+     * first record's failure, or with a {@link SendTimeoutException} at the deadline. The records enter
+     * the ring in list order, so records for the same partition keep that order in Kafka.
+     *
+     * <p>All records are checked before any is published: bad input throws and sends nothing. On a
+     * full ring the caller's thread waits for space up to the deadline (whatever
+     * {@link Builder#sendWaitsForSpace} says: a group has no cheaper way out); if the deadline passes
+     * with part of the group enqueued, the future fails with stage {@code RING_SPACE}, the enqueued part
+     * is still delivered or failed, and the rest counts as discarded. A group that fails may therefore
+     * have been delivered in part: retrying it can duplicate records, never lose them.
+     *
+     * <p>Threads: call it from any thread; the future completes on Kafka's I/O thread, the flusher or
+     * the deadline thread, as for {@link #send(String, int, long, byte[], byte[], Header[], Duration) send}.
+     *
+     * @param records the records; an empty list gives a completed future
+     * @param timeout the deadline from now, or null for {@link Builder#sendTimeout}
+     * @return the group's future
+     * @throws NullPointerException if the list, a record or a topic is null
+     * @throws IllegalArgumentException if a record does not fit a slot, or has a negative partition or timestamp
+     * @throws IllegalStateException if the producer is closed before the first record is enqueued (a
+     *         close after that fails the future instead)
+     */
+    public CompletableFuture<Void> sendAll(List<? extends ProducerRecord<byte[], byte[]>> records, Duration timeout) {
+        long start = System.nanoTime();
+        int size = records.size();
+        Header[][] headers = new Header[size][];
+        for (int i = 0; i < size; i++) {
+            ProducerRecord<byte[], byte[]> r = Objects.requireNonNull(records.get(i), "record");
+            Header[] h = r.headers().toArray();
+            headers[i] = h.length == 0 ? null : h;
+            checkRecord(r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i]);
+        }
+        long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
+        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : records.get(0).topic(), start);
+        for (int i = 0; i < size; i++) {
+            ProducerRecord<byte[], byte[]> r = records.get(i);
+            long sequence = ring.claimWaiting(start, timeoutNanos, true);
+            if (sequence == Ring.NO_SLOT) {
+                if (ring.isClosed()) {
+                    if (i == 0) {
+                        throw closed();
+                    }
+                    group.fail(closed());
+                } else {
+                    accounting.discarded.add(size - i);
+                    group.fail(new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
+                            Duration.ofNanos(System.nanoTime() - start), r.topic()));
+                }
+                break;
+            }
+            publishRecord(sequence, r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i], group);
+        }
+        if (size > 0) {
+            LockSupport.unpark(flusherThread);
+        }
+        if (!group.isDone()) {
+            Future<?> deadline = scheduleDeadline(group, timeoutNanos - (System.nanoTime() - start));
+            if (deadline != null) {
+                group.deadline(deadline);
+            }
+        }
+        return group;
+    }
+
+    private static int partitionOf(ProducerRecord<?, ?> r) {
+        return r.partition() == null ? ANY_PARTITION : r.partition();
+    }
+
+    private static long timestampOf(ProducerRecord<?, ?> r) {
+        return r.timestamp() == null ? NO_TIMESTAMP : r.timestamp();
+    }
+
+    /** @return the scheduled deadline, or null once close has finished (close delivered or failed the records) */
+    private Future<?> scheduleDeadline(Runnable onDeadline, long remainingNanos) {
+        ScheduledThreadPoolExecutor d = deadlines();
+        if (d == null) {
+            return null;
+        }
+        try {
+            return d.schedule(onDeadline, Math.max(0, remainingNanos), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closedMeanwhile) {
+            return null;
+        }
     }
 
     /**

@@ -17,14 +17,14 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Callback {
     private final Flusher flusher;
     /** The caller's future for a {@code send}; null for an {@code offer}. */
-    final SendCompletion completion;
+    final RecordCompletion completion;
     /** The producer this record was handed to: a fatal error only condemns that one. Flusher thread writes. */
     RecordSink sentTo;
     private static final AtomicIntegerFieldUpdater<OutgoingRecord> FINISHED =
             AtomicIntegerFieldUpdater.newUpdater(OutgoingRecord.class, "finished");
     private volatile int finished;
 
-    OutgoingRecord(Flusher flusher, SendCompletion completion, String topic, Integer partition, Long timestamp,
+    OutgoingRecord(Flusher flusher, RecordCompletion completion, String topic, Integer partition, Long timestamp,
                    byte[] key, byte[] value, RecordHeaders headers) {
         super(topic, partition, timestamp, key, value, headers);
         this.flusher = flusher;

@@ -16,7 +16,7 @@ import io.kafkascenarios.SendTimeoutException;
  * failure on Kafka's I/O thread (or the flusher when Kafka throws); {@link #run} (the deadline) on the
  * producer's deadline thread. Completing is a CAS, so the first one wins and the others are no-ops.
  */
-public final class SendCompletion extends CompletableFuture<RecordMetadata> implements Runnable {
+public final class SendCompletion extends CompletableFuture<RecordMetadata> implements RecordCompletion, Runnable {
     private final String topic;
     private final long startNanos;
     private volatile boolean sent;
@@ -40,17 +40,19 @@ public final class SendCompletion extends CompletableFuture<RecordMetadata> impl
     }
 
     /** The record was handed to Kafka. Flusher thread. */
-    void sentToKafka() {
+    @Override
+    public void sentToKafka() {
         sent = true;
     }
 
-    void succeed(RecordMetadata metadata) {
+    @Override
+    public void succeed(RecordMetadata metadata) {
         if (complete(metadata)) {
             cancelDeadline();
         }
     }
 
-    /** @param cause why the record failed */
+    @Override
     public void fail(Throwable cause) {
         if (completeExceptionally(cause)) {
             cancelDeadline();

@@ -37,7 +37,7 @@ public final class Slot {
     int headersLength;
     final SlotValueBuffer valueBuffer;
     /** The future of a {@code send}; null for {@code offer}. */
-    SendCompletion completion;
+    RecordCompletion completion;
 
     /**
      * @param capacity bytes of key, value and headers this slot can hold
@@ -85,7 +85,7 @@ public final class Slot {
      * {@link #capacity()}.
      */
     public void setRecord(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers,
-                          SendCompletion completion) {
+                          RecordCompletion completion) {
         this.kind = RECORD;
         this.completion = completion;
         this.topic = topic;

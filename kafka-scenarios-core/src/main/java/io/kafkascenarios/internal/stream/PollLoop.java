@@ -1,0 +1,335 @@
+package io.kafkascenarios.internal.stream;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kafkascenarios.stream.StreamProcessor;
+
+/**
+ * The consumer loop: owns the {@code KafkaConsumer}, feeds each assigned partition's
+ * {@link PartitionWorker}, pauses partitions whose queue is full and resumes them, commits the
+ * workers' completed offsets, and handles rebalances and shutdown.
+ *
+ * <p>Threads: {@link #run} is the poll thread, the only thread that touches the consumer (rebalance
+ * callbacks run inside its {@code poll}). {@link #fail} is called by worker threads, {@link #close} by
+ * any thread; both only set flags and {@code wakeup()} the consumer, which is the one consumer method
+ * that is safe from another thread.
+ */
+public final class PollLoop implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamProcessor.class);
+
+    private final StreamSettings settings;
+    private final StreamCounters counters;
+    private final Consumer<byte[], byte[]> consumer;
+    private final ThreadPoolExecutor workers;
+    private final Map<TopicPartition, PartitionWorker> partitions = new ConcurrentHashMap<>();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private volatile boolean stopping;
+    private volatile boolean abandoning;
+    private volatile long closeDeadlineNanos;
+    private long nextCommitNanos;
+
+    /**
+     * @param settings the processor's settings
+     * @param counters its counters
+     * @param consumer the consumer, created on the caller's thread, used only by {@link #run} from now on
+     */
+    public PollLoop(StreamSettings settings, StreamCounters counters, Consumer<byte[], byte[]> consumer) {
+        this.settings = settings;
+        this.counters = counters;
+        this.consumer = consumer;
+        this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0,
+                TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), settings.threadFactory());
+    }
+
+    /** @return completes normally after a close, exceptionally with the reason the processor stopped */
+    public CompletableFuture<Void> termination() {
+        return termination;
+    }
+
+    /** @return the first failure that stopped the processor, or null */
+    public Throwable failure() {
+        return failure.get();
+    }
+
+    /** @return true once close or a failure started the shutdown */
+    public boolean stopping() {
+        return stopping;
+    }
+
+    /** @return true once shutdown gave up waiting for in-flight batches: workers drop them */
+    boolean abandoning() {
+        return abandoning;
+    }
+
+    /** @return the assigned partitions' workers now (a live view; any thread may read) */
+    public Collection<PartitionWorker> partitions() {
+        return partitions.values();
+    }
+
+    /**
+     * Stops the processor with a failure. Worker threads; the first failure wins.
+     *
+     * @param cause why
+     */
+    void fail(Throwable cause) {
+        if (failure.compareAndSet(null, cause)) {
+            LOG.error("{}: stopping: {}", settings.name(), cause.toString(), cause);
+        }
+        requestStop(System.nanoTime() + settings.revokeTimeout().toNanos());
+    }
+
+    /**
+     * Starts an orderly shutdown. Any thread.
+     *
+     * @param deadlineNanos {@code System.nanoTime()} by which the loop stops waiting for in-flight batches
+     */
+    public void close(long deadlineNanos) {
+        requestStop(deadlineNanos);
+    }
+
+    private synchronized void requestStop(long deadlineNanos) {
+        if (!stopping) {
+            closeDeadlineNanos = deadlineNanos;
+            stopping = true;
+        }
+        consumer.wakeup();
+    }
+
+    @Override
+    public void run() {
+        try {
+            subscribe();
+            nextCommitNanos = System.nanoTime() + settings.commitInterval().toNanos();
+            while (!stopping) {
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(settings.pollTimeout());
+                } catch (WakeupException wakeup) {
+                    continue; // close() or fail(): the loop condition decides
+                }
+                dispatch(records);
+                resumeDrained();
+                long now = System.nanoTime();
+                if (now - nextCommitNanos >= 0) {
+                    commitCompleted(false);
+                    updateLag();
+                    nextCommitNanos = now + settings.commitInterval().toNanos();
+                }
+            }
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+            LOG.error("{}: the poll loop failed: {}", settings.name(), t.toString(), t);
+            stopping = true;
+            closeDeadlineNanos = System.nanoTime() + settings.revokeTimeout().toNanos();
+        }
+        shutdown();
+    }
+
+    private void subscribe() {
+        ConsumerRebalanceListener listener = new Rebalance();
+        if (settings.pattern() != null) {
+            consumer.subscribe(settings.pattern(), listener);
+        } else {
+            consumer.subscribe(settings.topics(), listener);
+        }
+    }
+
+    private void dispatch(ConsumerRecords<byte[], byte[]> records) {
+        for (TopicPartition tp : records.partitions()) {
+            PartitionWorker w = partitions.get(tp);
+            if (w == null) {
+                continue; // not ours any more; never happens with records from the same poll
+            }
+            w.enqueue(records.records(tp));
+            if (!w.paused && w.queued() >= settings.maxQueued()) {
+                consumer.pause(List.of(tp));
+                w.paused = true;
+            }
+        }
+    }
+
+    private void resumeDrained() {
+        List<TopicPartition> resume = null;
+        for (PartitionWorker w : partitions.values()) {
+            if (w.paused && w.queued() <= settings.maxQueued() / 2) {
+                if (resume == null) {
+                    resume = new ArrayList<>();
+                }
+                resume.add(w.partition());
+                w.paused = false;
+            }
+        }
+        if (resume != null) {
+            consumer.resume(resume);
+        }
+    }
+
+    private void updateLag() {
+        for (PartitionWorker w : partitions.values()) {
+            OptionalLong lag = consumer.currentLag(w.partition());
+            w.lag = lag.isPresent() ? lag.getAsLong() : -1;
+        }
+    }
+
+    /** Commits every completed offset not yet committed. Poll thread. */
+    private void commitCompleted(boolean sync) {
+        commit(partitions.values(), sync);
+    }
+
+    private void commit(Collection<PartitionWorker> ws, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, PartitionWorker> byPartition = new HashMap<>();
+        for (PartitionWorker w : ws) {
+            long completed = w.completed();
+            if (completed > w.committed) {
+                offsets.put(w.partition(), new OffsetAndMetadata(completed));
+                byPartition.put(w.partition(), w);
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            try {
+                consumer.commitSync(offsets, settings.revokeTimeout());
+                offsets.forEach((tp, o) -> byPartition.get(tp).committed = o.offset());
+            } catch (RuntimeException e) {
+                // Not committed: the next owner reprocesses from the last commit (duplicates, no loss).
+                LOG.warn("{}: commit of {} failed: {}", settings.name(), offsets, e.toString());
+            }
+        } else {
+            consumer.commitAsync(offsets, (committed, e) -> {
+                if (e == null) {
+                    committed.forEach((tp, o) -> {
+                        PartitionWorker w = byPartition.get(tp);
+                        w.committed = Math.max(w.committed, o.offset());
+                    });
+                } else {
+                    LOG.debug("{}: async commit failed, retried at the next interval: {}", settings.name(), e.toString());
+                }
+            });
+        }
+    }
+
+    /** Waits for the workers' in-flight batches up to the deadline; abandons them after it. Poll thread. */
+    private void stopWorkers(Collection<PartitionWorker> ws, long deadlineNanos) {
+        List<CompletableFuture<Void>> stopped = new ArrayList<>(ws.size());
+        for (PartitionWorker w : ws) {
+            stopped.add(w.revoke());
+        }
+        try {
+            CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0]))
+                    .get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{}: in-flight batches still running after the deadline; abandoning them, their offsets stay uncommitted",
+                    settings.name());
+            for (PartitionWorker w : ws) {
+                w.lose();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            for (PartitionWorker w : ws) {
+                w.lose();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void shutdown() {
+        try {
+            stopWorkers(partitions.values(), closeDeadlineNanos);
+            abandoning = true;
+            Thread.interrupted(); // a wakeup or interrupt must not fail the final commit
+            commitCompleted(true);
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+        } finally {
+            workers.shutdownNow();
+            try {
+                consumer.close(Duration.ofNanos(Math.max(0, closeDeadlineNanos - System.nanoTime())));
+            } catch (Throwable t) {
+                LOG.warn("{}: closing the consumer: {}", settings.name(), t.toString());
+            }
+            partitions.clear();
+            Throwable f = failure.get();
+            if (f == null) {
+                termination.complete(null);
+            } else {
+                termination.completeExceptionally(f);
+            }
+        }
+    }
+
+    /** Rebalance callbacks: run on the poll thread inside {@code poll}. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            for (TopicPartition tp : assigned) {
+                partitions.put(tp, new PartitionWorker(tp, settings, counters, PollLoop.this, workers));
+            }
+            if (!assigned.isEmpty()) {
+                LOG.info("{}: assigned {}", settings.name(), assigned);
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            List<PartitionWorker> ws = remove(revoked);
+            if (ws.isEmpty()) {
+                return;
+            }
+            counters.revocations.increment();
+            stopWorkers(ws, System.nanoTime() + settings.revokeTimeout().toNanos());
+            commit(ws, true);
+            LOG.info("{}: revoked {}", settings.name(), revoked);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            List<PartitionWorker> ws = remove(lost);
+            if (ws.isEmpty()) {
+                return;
+            }
+            counters.revocations.increment();
+            for (PartitionWorker w : ws) {
+                w.lose(); // another instance owns them now: no commit, in-flight work dropped
+            }
+            LOG.warn("{}: lost {} without a clean revoke; in-flight work dropped, nothing committed", settings.name(), lost);
+        }
+
+        private List<PartitionWorker> remove(Collection<TopicPartition> tps) {
+            List<PartitionWorker> ws = new ArrayList<>(tps.size());
+            for (TopicPartition tp : tps) {
+                PartitionWorker w = partitions.remove(tp);
+                if (w != null) {
+                    ws.add(w);
+                }
+            }
+            return ws;
+        }
+    }
+}

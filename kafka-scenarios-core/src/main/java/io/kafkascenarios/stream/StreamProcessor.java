@@ -1,0 +1,478 @@
+package io.kafkascenarios.stream;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.internal.stream.PartitionWorker;
+import io.kafkascenarios.internal.stream.PollLoop;
+import io.kafkascenarios.internal.stream.StreamCounters;
+import io.kafkascenarios.internal.stream.StreamSettings;
+
+/**
+ * Consumes topics, hands each partition's records in order to a handler, produces the handler's
+ * outputs through a {@link RingProducer}, and commits an input offset only once the handler succeeded
+ * for every record up to it and all their outputs were acknowledged by Kafka: at-least-once, with
+ * crash-and-resume from the last checkpoint.
+ *
+ * <pre>{@code
+ * try (RingProducer out = RingProducer.builder(producerConfig).build()) {
+ *     StreamProcessor p = StreamProcessor.builder(consumerConfig, out)    // group.id required
+ *             .topics("orders")
+ *             .recordHandler(r -> List.of(new ProducerRecord<>("orders-enriched", r.key(), enrich(r.value()))))
+ *             .retries(3)
+ *             .onFailure(FailurePolicy.DEAD_LETTER).deadLetterTopic("orders-dlq")
+ *             .start();
+ *     ...
+ *     p.close(Duration.ofSeconds(30));      // finishes in-flight batches, commits, leaves the group
+ * }
+ * }</pre>
+ *
+ * <p>How it runs:
+ * <ul>
+ *   <li><b>Threads.</b> One poll thread owns the {@code KafkaConsumer} and never runs user code other
+ *       than rebalance bookkeeping. Each assigned partition is handled in offset order on a pool of
+ *       {@link Builder#workerThreads} threads, different partitions in parallel. A worker thread waits
+ *       for its batch's outputs to be acknowledged before the partition's next batch.</li>
+ *   <li><b>Backpressure.</b> A partition with {@link Builder#maxQueuedPerPartition} records waiting is
+ *       paused and resumed when half drained; {@code poll()} keeps running, so a slow handler never
+ *       exceeds {@code max.poll.interval.ms} and never causes a rebalance.</li>
+ *   <li><b>Checkpoints.</b> Per partition, the offset after the last record that is done (contiguously)
+ *       is committed every {@link Builder#commitInterval}, on revoke and on close.</li>
+ *   <li><b>Failures.</b> A failed batch is retried up to {@link Builder#retries} times with
+ *       {@link Builder#backoff}; a failing batch of several records is split and its records tried one
+ *       by one, so a poison record alone meets the {@link FailurePolicy}. Failures in
+ *       {@link Builder#nonRetryable} skip the retries. A {@link java.lang.Error} from a handler stops
+ *       the processor at once.</li>
+ *   <li><b>Rebalances.</b> On revoke: stop feeding the partitions, wait up to
+ *       {@link Builder#revokeTimeout} for their in-flight batch, commit what is done, release. On lost:
+ *       drop in-flight work, commit nothing. Works with the cooperative-sticky assignor (the default
+ *       here for the classic protocol) and with {@code group.protocol=consumer}.</li>
+ * </ul>
+ * Outputs of a batch that was retried, or of records reprocessed after a crash or a lost partition,
+ * can be produced twice; nothing is lost. The processor does not own the producer: close the
+ * processor first, then the producer.
+ *
+ * <p>Threads: build, start, close and read health from any thread.
+ */
+public final class StreamProcessor implements AutoCloseable {
+    /** Dead-letter header: the class name of the failure. */
+    public static final String HEADER_ERROR_CLASS = "ks.error.class";
+    /** Dead-letter header: the failure's message. */
+    public static final String HEADER_ERROR_MESSAGE = "ks.error.message";
+    /** Dead-letter header: the input record's topic. */
+    public static final String HEADER_ORIGINAL_TOPIC = "ks.original.topic";
+    /** Dead-letter header: the input record's partition, as a decimal string. */
+    public static final String HEADER_ORIGINAL_PARTITION = "ks.original.partition";
+    /** Dead-letter header: the input record's offset, as a decimal string. */
+    public static final String HEADER_ORIGINAL_OFFSET = "ks.original.offset";
+    /** Dead-letter header: how many times the record was tried, as a decimal string. */
+    public static final String HEADER_ATTEMPTS = "ks.attempts";
+    /** The deadline {@link #close()} uses. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final PollLoop loop;
+    private final StreamCounters counters;
+    private final Thread pollThread;
+
+    private StreamProcessor(StreamSettings settings) {
+        this.counters = new StreamCounters();
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerConfig());
+        this.loop = new PollLoop(settings, counters, consumer);
+        this.pollThread = settings.threadFactory().newThread(loop);
+        pollThread.setName(settings.name() + "-poll");
+        pollThread.start();
+    }
+
+    /**
+     * @param consumerConfig Kafka consumer configuration: {@code bootstrap.servers} and {@code group.id}
+     *                       required; deserializers are bytes (other deserializers are refused);
+     *                       {@code enable.auto.commit=true} is refused
+     * @param producer where outputs (and dead letters) go; not closed by the processor
+     * @return a builder
+     */
+    public static Builder builder(Map<String, Object> consumerConfig, RingProducer producer) {
+        return new Builder(consumerConfig, producer);
+    }
+
+    /**
+     * @return a snapshot of state, failure, per-partition progress and counters. Allocates; call it
+     *         from a health endpoint, not per record.
+     */
+    public ProcessorHealth health() {
+        Map<TopicPartition, PartitionHealth> parts = new HashMap<>();
+        for (PartitionWorker w : loop.partitions()) {
+            parts.put(w.partition(), new PartitionHealth(w.completed(), w.committed(), w.lag(), w.queued(), w.paused()));
+        }
+        CompletableFuture<Void> t = loop.termination();
+        ProcessorHealth.State state = !t.isDone() ? (loop.stopping() ? ProcessorHealth.State.STOPPING : ProcessorHealth.State.RUNNING)
+                : t.isCompletedExceptionally() ? ProcessorHealth.State.FAILED : ProcessorHealth.State.CLOSED;
+        return new ProcessorHealth(state, Optional.ofNullable(loop.failure()), Map.copyOf(parts),
+                counters.processed.sum(), counters.produced.sum(), counters.retries.sum(),
+                counters.deadLettered.sum(), counters.skipped.sum(), counters.revocations.sum());
+    }
+
+    /**
+     * @return a future that completes normally once the processor is closed, or exceptionally with why it
+     *         stopped: a {@link ProcessingException} (retries spent under {@link FailurePolicy#STOP}, or an
+     *         {@code Error} from a handler) or the consumer's own failure. Completing the returned
+     *         future does not affect the processor.
+     */
+    public CompletableFuture<Void> termination() {
+        return loop.termination().copy();
+    }
+
+    /**
+     * Stops consuming, lets in-flight batches finish (their outputs acknowledged) up to the deadline,
+     * commits every completed offset, and closes the consumer (leaving the group). Batches still running
+     * at the deadline are abandoned uncommitted: they are reprocessed by the next owner. Idempotent.
+     *
+     * @param timeout how long to wait
+     * @return true if the processor terminated within the timeout (cleanly or with a failure it had before)
+     */
+    public boolean close(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        loop.close(deadline);
+        try {
+            loop.termination().get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.SECONDS.toNanos(1),
+                    TimeUnit.NANOSECONDS);
+            return true;
+        } catch (ExecutionException failedBefore) {
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Closes with {@link #DEFAULT_CLOSE_TIMEOUT}. */
+    @Override
+    public void close() {
+        close(DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    /**
+     * Configures a {@link StreamProcessor}. Not thread-safe; use it on one thread, then {@link #start()}.
+     */
+    public static final class Builder {
+        private final Map<String, Object> consumerConfig;
+        private final RingProducer producer;
+        private List<String> topics;
+        private Pattern pattern;
+        private BatchHandler handler;
+        private int retries = 3;
+        private Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(5));
+        private FailurePolicy policy = FailurePolicy.STOP;
+        private String deadLetterTopic;
+        private final Set<Class<? extends Throwable>> nonRetryable = new LinkedHashSet<>(
+                List.of(SerializationException.class, RecordTooLargeException.class));
+        private int workerThreads = 8;
+        private int maxBatch = 500;
+        private int maxQueued = 2000;
+        private Duration commitInterval = Duration.ofSeconds(1);
+        private Duration pollTimeout = Duration.ofMillis(100);
+        private Duration revokeTimeout = Duration.ofSeconds(15);
+        private Duration outputTimeout = Duration.ofSeconds(60);
+        private Duration handlerTimeout = Duration.ofSeconds(60);
+        private ThreadFactory threadFactory;
+        private String name;
+
+        private Builder(Map<String, Object> consumerConfig, RingProducer producer) {
+            this.consumerConfig = new HashMap<>(Objects.requireNonNull(consumerConfig, "consumerConfig"));
+            this.producer = Objects.requireNonNull(producer, "producer");
+        }
+
+        /** @param topics the topics to consume @return this */
+        public Builder topics(String... topics) {
+            return topics(List.of(topics));
+        }
+
+        /** @param topics the topics to consume @return this */
+        public Builder topics(Collection<String> topics) {
+            if (topics.isEmpty()) {
+                throw new IllegalArgumentException("topics must not be empty");
+            }
+            this.topics = List.copyOf(topics);
+            this.pattern = null;
+            return this;
+        }
+
+        /** @param pattern consume every topic whose name matches, including ones created later @return this */
+        public Builder topicPattern(Pattern pattern) {
+            this.pattern = Objects.requireNonNull(pattern, "pattern");
+            this.topics = null;
+            return this;
+        }
+
+        /** @param handler the batch handler (exactly one handler is set) @return this */
+        public Builder handler(BatchHandler handler) {
+            this.handler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * @param handler a handler that answers with a stage; its worker thread waits for the stage up to
+         *                {@link #handlerTimeout}, then the attempt fails with a {@link TimeoutException}
+         * @return this
+         */
+        public Builder asyncHandler(AsyncBatchHandler handler) {
+            Objects.requireNonNull(handler, "handler");
+            this.handler = records -> {
+                try {
+                    return handler.handle(records).toCompletableFuture()
+                            .get(handlerTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception ex ? ex : e;
+                }
+            };
+            return this;
+        }
+
+        /** @param handler a per-record handler, called in offset order @return this */
+        public Builder recordHandler(RecordHandler handler) {
+            Objects.requireNonNull(handler, "handler");
+            this.handler = records -> {
+                List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(records.size());
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    List<ProducerRecord<byte[], byte[]>> out = handler.handle(r);
+                    if (out != null) {
+                        outputs.addAll(out);
+                    }
+                }
+                return outputs;
+            };
+            return this;
+        }
+
+        /** @param retries attempts after the first, default 3; 0 for none @return this */
+        public Builder retries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("retries must be >= 0, was " + retries);
+            }
+            this.retries = retries;
+            return this;
+        }
+
+        /** @param backoff wait before each retry, default exponential from 100 ms to 5 s @return this */
+        public Builder backoff(Backoff backoff) {
+            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /** @param policy what happens once a record's retries are spent, default {@link FailurePolicy#STOP} @return this */
+        public Builder onFailure(FailurePolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** @param topic where {@link FailurePolicy#DEAD_LETTER} sends records (required for that policy) @return this */
+        public Builder deadLetterTopic(String topic) {
+            if (topic == null || topic.isBlank()) {
+                throw new IllegalArgumentException("dead-letter topic must be a topic name");
+            }
+            this.deadLetterTopic = topic;
+            return this;
+        }
+
+        /**
+         * Failures retrying cannot fix: they go straight to the policy. Kafka's
+         * {@code SerializationException} and {@code RecordTooLargeException} are in the set already; an
+         * output the producer refuses (too large for its slot) always is.
+         *
+         * @param failures more failure classes (subclasses match too)
+         * @return this
+         */
+        @SafeVarargs
+        public final Builder nonRetryable(Class<? extends Throwable>... failures) {
+            nonRetryable.addAll(List.of(failures));
+            return this;
+        }
+
+        /** @param threads handler threads, default 8: partitions handled at once @return this */
+        public Builder workerThreads(int threads) {
+            this.workerThreads = positive("workerThreads", threads);
+            return this;
+        }
+
+        /** @param records most records per handler call, default 500 @return this */
+        public Builder maxBatch(int records) {
+            this.maxBatch = positive("maxBatch", records);
+            return this;
+        }
+
+        /** @param records records waiting per partition before it is paused, default 2000 @return this */
+        public Builder maxQueuedPerPartition(int records) {
+            this.maxQueued = positive("maxQueuedPerPartition", records);
+            return this;
+        }
+
+        /** @param interval how often completed offsets are committed, default 1 s @return this */
+        public Builder commitInterval(Duration interval) {
+            this.commitInterval = positive("commitInterval", interval);
+            return this;
+        }
+
+        /** @param timeout the consumer's poll timeout, default 100 ms @return this */
+        public Builder pollTimeout(Duration timeout) {
+            this.pollTimeout = positive("pollTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a revoke (and a failure stop) waits for in-flight batches, default 15 s;
+         *                keep it well under {@code max.poll.interval.ms}
+         * @return this
+         */
+        public Builder revokeTimeout(Duration timeout) {
+            this.revokeTimeout = positive("revokeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a batch's outputs may take to be acknowledged, default 60 s; past it the
+         *                attempt fails with a {@link io.kafkascenarios.SendTimeoutException} and is retried
+         * @return this
+         */
+        public Builder outputTimeout(Duration timeout) {
+            this.outputTimeout = positive("outputTimeout", timeout);
+            return this;
+        }
+
+        /** @param timeout how long an {@link AsyncBatchHandler}'s stage may take, default 60 s @return this */
+        public Builder handlerTimeout(Duration timeout) {
+            this.handlerTimeout = positive("handlerTimeout", timeout);
+            return this;
+        }
+
+        /** @param threadFactory makes the poll thread and the worker threads @return this */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+            return this;
+        }
+
+        /** @param name for thread names and log lines, default {@code stream-processor-N} @return this */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * Checks the configuration, creates the consumer and starts the poll thread.
+         *
+         * @return the running processor
+         * @throws IllegalArgumentException if the configuration is incomplete or contradicts what the
+         *         processor guarantees (the message names the key)
+         */
+        public StreamProcessor start() {
+            if (topics == null && pattern == null) {
+                throw new IllegalArgumentException("no topics: call topics(...) or topicPattern(...)");
+            }
+            if (handler == null) {
+                throw new IllegalArgumentException("no handler: call handler, asyncHandler or recordHandler");
+            }
+            if (policy == FailurePolicy.DEAD_LETTER && deadLetterTopic == null) {
+                throw new IllegalArgumentException("FailurePolicy.DEAD_LETTER needs deadLetterTopic(...)");
+            }
+            if (revokeTimeout.compareTo(maxPollInterval()) >= 0) {
+                throw new IllegalArgumentException("revokeTimeout " + revokeTimeout + " must be shorter than "
+                        + ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG + " " + maxPollInterval());
+            }
+            String n = name != null ? name : "stream-processor-" + INSTANCES.incrementAndGet();
+            ThreadFactory tf = threadFactory != null ? threadFactory : daemonThreads(n);
+            return new StreamProcessor(new StreamSettings(consumerConfig(), producer, topics, pattern, handler,
+                    retries, backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch,
+                    maxQueued, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
+        }
+
+        private Duration maxPollInterval() {
+            Object v = consumerConfig.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+            return Duration.ofMillis(v == null ? 300_000 : Long.parseLong(v.toString()));
+        }
+
+        private Map<String, Object> consumerConfig() {
+            Map<String, Object> c = new HashMap<>(consumerConfig);
+            Object group = c.get(ConsumerConfig.GROUP_ID_CONFIG);
+            if (group == null || group.toString().isBlank()) {
+                throw new IllegalArgumentException(ConsumerConfig.GROUP_ID_CONFIG
+                        + " is required: partitions are owned and checkpoints kept per consumer group");
+            }
+            Object autoCommit = c.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
+            if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString())) {
+                throw new IllegalArgumentException(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG
+                        + "=true is refused: it would commit offsets whose outputs are not yet acknowledged; "
+                        + "the processor commits itself");
+            }
+            c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            refuseDeserializer(c, ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
+            refuseDeserializer(c, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
+            Object protocol = c.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+            boolean classic = protocol == null || "classic".equalsIgnoreCase(protocol.toString());
+            if (classic) {
+                c.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+            }
+            return c;
+        }
+
+        private static void refuseDeserializer(Map<String, Object> c, String key) {
+            Object d = c.get(key);
+            if (d != null && !ByteArrayDeserializer.class.getName().equals(d.toString().replace("class ", ""))
+                    && d != ByteArrayDeserializer.class) {
+                throw new IllegalArgumentException(key + "=" + d + " is refused: handlers receive bytes "
+                        + "(ByteArrayDeserializer); decode in the handler, where a failure is retried and handled by policy");
+            }
+            c.put(key, ByteArrayDeserializer.class);
+        }
+
+        private static int positive(String what, int v) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(what + " must be > 0, was " + v);
+            }
+            return v;
+        }
+
+        private static Duration positive(String what, Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be > 0, was " + d);
+            }
+            return d;
+        }
+
+        private static ThreadFactory daemonThreads(String name) {
+            AtomicInteger n = new AtomicInteger();
+            return r -> {
+                Thread t = new Thread(r, name + "-worker-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            };
+        }
+    }
+}
