@@ -45,7 +45,8 @@ class RingProducerSendAllTest {
     private static List<ProducerRecord<byte[], byte[]>> records(int n) {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            RecordHeaders headers = new RecordHeaders().add("h", ("h" + i).getBytes(UTF_8));
+            RecordHeaders headers = new RecordHeaders();
+            headers.add("h", ("h" + i).getBytes(UTF_8));
             records.add(new ProducerRecord<>("out", i % 3, 1000L + i, ("k" + i).getBytes(UTF_8),
                     ("v" + i).getBytes(UTF_8), headers));
         }
