@@ -17,8 +17,9 @@ import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
  * What every side-by-side benchmark needs: a broker, one topic per side, and either a
- * {@link RingProducer} (methods named {@code ring*}) or a raw {@code KafkaProducer} (the others), built
- * from the same settings. Subclasses adjust the settings and the ring.
+ * {@link RingProducer} (the library side: methods named {@code ring*} or {@code stream*}) or a raw
+ * {@code KafkaProducer} (the others), built from the same settings. Subclasses adjust the settings, the
+ * ring and the topics' partition count, and add their own trial set-up in {@link #prepareTrial()}.
  *
  * <p>Threads: set up and torn down by JMH on one thread per trial; the producers are shared by the
  * benchmark threads.
@@ -51,6 +52,23 @@ public abstract class SideBySide {
     protected void check(RingStats stats) {
     }
 
+    /** @return partitions of each side's topic */
+    protected int partitions() {
+        return 3;
+    }
+
+    /**
+     * Called at the end of the trial's set-up, once the cluster, the topics and this fork's producer are
+     * up. A hook rather than a subclass {@code @Setup}: JMH does not document an order between the set-up
+     * methods of a class and its superclass, and the subclass needs the cluster.
+     */
+    protected void prepareTrial() {
+    }
+
+    /** Called first in the trial's tear-down, while the cluster and the producer are still up. */
+    protected void finishTrial() {
+    }
+
     /**
      * Starts the broker connection and only the side this fork measures: JMH forks a JVM per benchmark
      * method, and an idle producer of the other side would still cost CPU on a small machine (the
@@ -65,27 +83,32 @@ public abstract class SideBySide {
         String name = getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
         ringTopic = name + "-ring-" + System.nanoTime();
         rawTopic = name + "-raw-" + System.nanoTime();
-        cluster.createTopic(ringTopic, 3, BenchCluster.TOPIC_CONFIG);
-        cluster.createTopic(rawTopic, 3, BenchCluster.TOPIC_CONFIG);
+        cluster.createTopic(ringTopic, partitions(), BenchCluster.TOPIC_CONFIG);
+        cluster.createTopic(rawTopic, partitions(), BenchCluster.TOPIC_CONFIG);
         Map<String, Object> config = BenchCluster.producerConfig(cluster.bootstrapServers());
         configure(config);
-        if (method.startsWith("ring")) {
+        if (method.startsWith("ring") || method.startsWith("stream")) {
             ring = ring(RingProducer.builder(config).listener(new RingProducerListener() { })).build();
         } else {
             raw = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
         }
+        prepareTrial();
     }
 
     @TearDown(Level.Trial)
     public void stopSideBySide() {
-        if (ring != null) {
-            RingStats stats = ring.stats();
-            ring.close(Duration.ofSeconds(30));
-            check(stats);
+        try {
+            finishTrial();
+        } finally {
+            if (ring != null) {
+                RingStats stats = ring.stats();
+                ring.close(Duration.ofSeconds(30));
+                check(stats);
+            }
+            if (raw != null) {
+                raw.close(Duration.ofSeconds(30));
+            }
+            cluster.close();
         }
-        if (raw != null) {
-            raw.close(Duration.ofSeconds(30));
-        }
-        cluster.close();
     }
 }

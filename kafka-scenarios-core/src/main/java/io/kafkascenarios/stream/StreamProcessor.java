@@ -57,8 +57,10 @@ import io.kafkascenarios.internal.stream.StreamSettings;
  * <ul>
  *   <li><b>Threads.</b> One poll thread owns the {@code KafkaConsumer} and never runs user code other
  *       than rebalance bookkeeping. Each assigned partition is handled in offset order on a pool of
- *       {@link Builder#workerThreads} threads, different partitions in parallel. A worker thread waits
- *       for its batch's outputs to be acknowledged before the partition's next batch.</li>
+ *       {@link Builder#workerThreads} threads, different partitions in parallel. While a batch's
+ *       outputs await acknowledgement the partition's next batches are handled and sent (up to
+ *       {@link Builder#maxInFlightBatches}); batches complete strictly in offset order. Any failure
+ *       makes the partition settle what is in flight and go one batch at a time.</li>
  *   <li><b>Backpressure.</b> A partition with {@link Builder#maxQueuedPerPartition} records waiting is
  *       paused and resumed when half drained; {@code poll()} keeps running, so a slow handler never
  *       exceeds {@code max.poll.interval.ms} and never causes a rebalance.</li>
@@ -198,6 +200,7 @@ public final class StreamProcessor implements AutoCloseable {
         private int workerThreads = 8;
         private int maxBatch = 500;
         private int maxQueued = 2000;
+        private int maxInFlightBatches = 4;
         private Duration commitInterval = Duration.ofMillis(200);
         private Duration pollTimeout = Duration.ofMillis(100);
         private Duration revokeTimeout = Duration.ofSeconds(15);
@@ -329,6 +332,16 @@ public final class StreamProcessor implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param batches batches of one partition whose outputs may await acknowledgement while the next
+         *                is handled, default 4; 1 handles a partition strictly one batch at a time
+         * @return this
+         */
+        public Builder maxInFlightBatches(int batches) {
+            this.maxInFlightBatches = positive("maxInFlightBatches", batches);
+            return this;
+        }
+
         /** @param records records waiting per partition before it is paused, default 2000 @return this */
         public Builder maxQueuedPerPartition(int records) {
             this.maxQueued = positive("maxQueuedPerPartition", records);
@@ -416,7 +429,7 @@ public final class StreamProcessor implements AutoCloseable {
             ThreadFactory tf = threadFactory != null ? threadFactory : daemonThreads(n);
             return new StreamProcessor(new StreamSettings(consumerConfig(), producer, topics, pattern, handler,
                     retries, backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch,
-                    maxQueued, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
+                    maxQueued, maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
         }
 
         private Duration maxPollInterval() {

@@ -5,10 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,7 +46,7 @@ public final class ResultTable {
                     continue;
                 }
                 for (JsonNode result : mapper.readTree(file.toFile())) {
-                    table.results.put(result.get("benchmark").asText().substring(PKG.length()), result);
+                    table.results.put(key(result), result);
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read JMH results " + file, e);
@@ -52,6 +54,26 @@ public final class ResultTable {
         }
         table.build();
         return table;
+    }
+
+    /**
+     * @return {@code Class.method}, or {@code Class.method:name=value,...} for a benchmark with
+     *         {@code @Param}s, so that each parameter value keeps its own result
+     */
+    private static String key(JsonNode result) {
+        StringBuilder key = new StringBuilder(result.get("benchmark").asText().substring(PKG.length()));
+        JsonNode params = result.get("params");
+        if (params != null && params.size() > 0) {
+            List<String> names = new ArrayList<>();
+            params.fieldNames().forEachRemaining(names::add);
+            names.sort(null);
+            char sep = ':';
+            for (String name : names) {
+                key.append(sep).append(name).append('=').append(params.get(name).asText());
+                sep = ',';
+            }
+        }
+        return key.toString();
     }
 
     private void build() {
@@ -83,8 +105,32 @@ public final class ResultTable {
             timeRow(who + ", p99", ring, raw, "99.0");
             timeRow(who + ", p99.9", ring, raw, "99.9");
         }
+        for (String partitions : paramValues("StreamProcessorBenchmark.", "partitions", "1", "6")) {
+            throughputRow("stream processor: consume->identity->produce->commit records/s, " + partitions
+                            + (partitions.equals("1") ? " partition" : " partitions"),
+                    "StreamProcessorBenchmark.streamIdentity:partitions=" + partitions,
+                    "StreamProcessorBenchmark.rawIdentity:partitions=" + partitions);
+        }
         timeRow("broker down: caller time per record (raw: one send, max.block.ms 60 s)",
                 "BrokerDownBenchmark.ringOfferBrokerDown", "BrokerDownBenchmark.rawSendBrokerDown", null);
+    }
+
+    /**
+     * @return the values a parameter took in the results of one benchmark class, numerically sorted, so
+     *         that a direct run with {@code -p partitions=1,2,12} gets its rows; the defaults if the class
+     *         has no results (the row then says n/a)
+     */
+    private List<String> paramValues(String benchmarkClass, String param, String... defaults) {
+        TreeSet<String> values = new TreeSet<>(Comparator.comparingLong(Long::parseLong));
+        String marker = ":" + param + "=";
+        for (String key : results.keySet()) {
+            int at = key.indexOf(marker);
+            if (key.startsWith(benchmarkClass) && at > 0) {
+                int end = key.indexOf(',', at);
+                values.add(key.substring(at + marker.length(), end < 0 ? key.length() : end));
+            }
+        }
+        return values.isEmpty() ? List.of(defaults) : new ArrayList<>(values);
     }
 
     private void timeRow(String label, String library, String raw, String percentile) {

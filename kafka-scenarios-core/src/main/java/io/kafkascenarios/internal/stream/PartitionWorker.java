@@ -2,6 +2,7 @@ package io.kafkascenarios.internal.stream;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,8 +32,13 @@ import io.kafkascenarios.stream.StreamProcessor;
  * threads at once and an idle partition holds no thread.
  *
  * <p>A batch is done when the handler returned and every output is acknowledged; only then does
- * {@link #completed()} move past it. A failed batch is split and its records tried one by one, so a
- * poison record is isolated and the records before it still complete.
+ * {@link #completed()} move past it, batches completing strictly in offset order. Batches are pipelined:
+ * the worker handles the next batch while up to {@code maxInFlightBatches} earlier ones wait for their
+ * acknowledgements, so that the producer's {@code linger.ms} and the round trip overlap with handling.
+ * On any failure the worker first lets everything in flight settle, then goes synchronous: a failed
+ * batch is retried, then split and its records tried one by one, so a poison record is isolated and
+ * the records before it still complete. A failed acknowledgement redoes its batch and every later one
+ * in flight, in order.
  *
  * <p>Threads: {@link #enqueue}, {@link #revoke}, {@link #lose} and the {@code committed}/{@code lag}/
  * {@code paused} fields belong to the poll thread; {@link #run} to a worker thread; the getters may be
@@ -42,6 +48,7 @@ public final class PartitionWorker implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamProcessor.class);
     /** Returned by an attempt that was abandoned (partition lost, processor closing): not a failure. */
     private static final Throwable ABANDONED = new Throwable("abandoned", null, false, false) { };
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final TopicPartition partition;
     private final StreamSettings settings;
@@ -56,8 +63,11 @@ public final class PartitionWorker implements Runnable {
     private volatile long completed = -1;
     private volatile boolean revoked;
     private volatile boolean lost;
-    private volatile Thread runner;
+    /** The thread running this worker's task; guarded by {@code this} so that lose() never interrupts its next task. */
+    private Thread runner;
     private boolean outputRejected;
+    /** Batches handled whose outputs are not yet all acknowledged, oldest first. Worker thread only. */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     /** The last offset committed for this partition, -1 if none by this instance. Poll thread writes. */
     volatile long committed = -1;
     /** The consumer's lag for this partition, -1 if unknown. Poll thread writes. */
@@ -135,7 +145,9 @@ public final class PartitionWorker implements Runnable {
             scheduled.set(false);
             stopped.complete(null);
         }
-        LockSupport.unpark(runner);
+        synchronized (this) {
+            LockSupport.unpark(runner);
+        }
         return stopped;
     }
 
@@ -143,34 +155,149 @@ public final class PartitionWorker implements Runnable {
     void lose() {
         lost = true;
         revoke();
-        Thread t = runner;
-        if (t != null) {
-            t.interrupt();
+        synchronized (this) {
+            if (runner != null) {
+                runner.interrupt();
+            }
         }
     }
 
     @Override
     public void run() {
-        runner = Thread.currentThread();
+        synchronized (this) {
+            runner = Thread.currentThread();
+        }
         try {
-            while (!revoked && !lost && !loop.stopping()) {
-                List<ConsumerRecord<byte[], byte[]>> batch = take();
-                if (batch.isEmpty() || !process(batch, 1)) {
+            boolean go = true;
+            while (go && !revoked && !lost && !loop.stopping()) {
+                go = settle(false);
+                if (!go) {
                     break;
                 }
+                if (inFlight.size() >= settings.maxInFlightBatches()) {
+                    go = settle(true);
+                    continue;
+                }
+                List<ConsumerRecord<byte[], byte[]>> batch = take();
+                if (batch.isEmpty()) {
+                    break;
+                }
+                go = dispatch(batch);
+            }
+            // Revoked, closing, or out of records: what is in flight is finished before the partition is
+            // released (a lost partition or an abandoned close drops it instead).
+            while (go && !inFlight.isEmpty() && !lost && !loop.abandoning()) {
+                go = settle(true);
             }
         } catch (Throwable t) {
             // A bug of ours, not the handler's (those are caught per attempt): stop loudly, never a zombie.
             loop.fail(new ProcessingException(partition, completed, 0, t));
         } finally {
-            runner = null;
-            Thread.interrupted(); // a lose() that raced the end of the batch must not hit the next task
+            inFlight.clear();
+            synchronized (this) {
+                runner = null;
+                Thread.interrupted(); // a lose() just before this point must not hit this thread's next task
+            }
             scheduled.set(false);
             if (revoked || lost || loop.stopping()) {
                 stopped.complete(null);
             } else if (!queue.isEmpty()) {
                 schedule();
             }
+        }
+    }
+
+    /**
+     * The first attempt of a batch, pipelined: handle it, send its outputs and go on to the next batch
+     * without waiting for the acknowledgement ({@link #settle} completes batches in order). Any failure
+     * falls back to {@link #process}, after everything in flight has settled.
+     *
+     * @return false if the partition must stop taking batches
+     */
+    private boolean dispatch(List<ConsumerRecord<byte[], byte[]>> batch) {
+        outputRejected = false;
+        List<ProducerRecord<byte[], byte[]>> outputs;
+        CompletableFuture<Void> acked;
+        try {
+            outputs = settings.handler().handle(batch);
+            if (lost || loop.abandoning()) {
+                return false;
+            }
+            acked = outputs == null || outputs.isEmpty() ? DONE : send(outputs);
+        } catch (Throwable t) {
+            Throwable failure = t instanceof InterruptedException && (lost || loop.abandoning()) ? ABANDONED : t;
+            boolean rejected = outputRejected;
+            if (failure == ABANDONED || !settleAll()) {
+                return false;
+            }
+            outputRejected = rejected; // settling may have run attempts of other batches
+            return process(batch, 1, failure);
+        }
+        inFlight.add(new InFlight(batch, acked, outputs == null ? 0 : outputs.size()));
+        return true;
+    }
+
+    /**
+     * Completes in-flight batches from the oldest while their outputs are acknowledged. If the oldest
+     * failed, every batch in flight is redone in order after the rest settled (their outputs may be
+     * produced twice; none is lost and a key's outputs never skip ahead).
+     *
+     * @param wait wait for the oldest batch if it is not done yet
+     * @return false if the partition must stop taking batches
+     */
+    private boolean settle(boolean wait) {
+        InFlight head;
+        while ((head = inFlight.peek()) != null && (wait || head.acked.isDone())) {
+            Throwable failure = await(head.acked);
+            if (failure == null) {
+                inFlight.poll();
+                counters.produced.add(head.outputs);
+                done(head.records);
+                wait = false;
+                continue;
+            }
+            if (failure == ABANDONED) {
+                return false;
+            }
+            List<InFlight> redo = new ArrayList<>(inFlight);
+            inFlight.clear();
+            for (InFlight f : redo) {
+                if (await(f.acked) == ABANDONED) {
+                    return false;
+                }
+            }
+            if (!process(redo.get(0).records, 1, failure)) {
+                return false;
+            }
+            for (int i = 1; i < redo.size(); i++) {
+                if (!process(redo.get(i).records, 1, null)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return true;
+    }
+
+    /** Waits for every batch in flight: @return false if the partition must stop */
+    private boolean settleAll() {
+        while (!inFlight.isEmpty()) {
+            if (!settle(true)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return null if acknowledged, {@link #ABANDONED}, or the failure */
+    private Throwable await(CompletableFuture<Void> acked) {
+        try {
+            acked.get();
+            return null;
+        } catch (InterruptedException e) {
+            return lost || loop.abandoning() ? ABANDONED : e;
+        } catch (ExecutionException e) {
+            return e.getCause();
         }
     }
 
@@ -185,17 +312,21 @@ public final class PartitionWorker implements Runnable {
     }
 
     /**
-     * Handles a batch (or, after a failure, its records one by one) until done or given up.
+     * Handles a batch synchronously (or, after a failure, its records one by one) until done or given
+     * up: the path of retries, with nothing else of the partition in flight.
      *
      * @param attempt the attempt this is for these records, 1 for the first
+     * @param failure how attempt {@code attempt} already failed, or null to make it now
      * @return false if the partition must stop taking batches (stopped, abandoned, revoked while retrying)
      */
-    private boolean process(List<ConsumerRecord<byte[], byte[]>> batch, int attempt) {
+    private boolean process(List<ConsumerRecord<byte[], byte[]>> batch, int attempt, Throwable failure) {
         while (true) {
-            Throwable failure = attempt(batch);
             if (failure == null) {
-                done(batch);
-                return true;
+                failure = attempt(batch);
+                if (failure == null) {
+                    done(batch);
+                    return true;
+                }
             }
             if (failure == ABANDONED || lost) {
                 return false;
@@ -206,7 +337,7 @@ public final class PartitionWorker implements Runnable {
             if (batch.size() > 1) {
                 // Isolate the failing record: the ones before it complete, it alone meets the policy.
                 for (ConsumerRecord<byte[], byte[]> r : batch) {
-                    if (!process(List.of(r), attempt + 1)) {
+                    if (!process(List.of(r), attempt + 1, null)) {
                         return false;
                     }
                 }
@@ -221,6 +352,7 @@ public final class PartitionWorker implements Runnable {
                 return false;
             }
             attempt++;
+            failure = null;
         }
     }
 
@@ -326,6 +458,10 @@ public final class PartitionWorker implements Runnable {
             LockSupport.parkNanos(this, left);
         }
         return !(revoked || lost || loop.stopping());
+    }
+
+    /** A batch handled, with the acknowledgement of its outputs. */
+    private record InFlight(List<ConsumerRecord<byte[], byte[]>> records, CompletableFuture<Void> acked, int outputs) {
     }
 
     /** The producer was closed under the processor: nothing can be produced any more. */

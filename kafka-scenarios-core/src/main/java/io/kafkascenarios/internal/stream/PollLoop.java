@@ -38,6 +38,7 @@ import io.kafkascenarios.stream.StreamProcessor;
  */
 public final class PollLoop implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamProcessor.class);
+    private static final Duration PAUSED_POLL_TIMEOUT = Duration.ofMillis(1);
 
     private final StreamSettings settings;
     private final StreamCounters counters;
@@ -50,6 +51,8 @@ public final class PollLoop implements Runnable {
     private volatile boolean abandoning;
     private volatile long closeDeadlineNanos;
     private long nextCommitNanos;
+    /** Partitions paused for backpressure. Poll thread. */
+    private int paused;
 
     /**
      * @param settings the processor's settings
@@ -126,10 +129,13 @@ public final class PollLoop implements Runnable {
             while (!stopping) {
                 ConsumerRecords<byte[], byte[]> records;
                 try {
-                    records = consumer.poll(settings.pollTimeout());
+                    // A paused partition is resumed only between polls: poll briefly while one is, or its
+                    // worker would drain its queue and then idle for the rest of a long poll.
+                    records = consumer.poll(paused > 0 ? PAUSED_POLL_TIMEOUT : settings.pollTimeout());
                 } catch (WakeupException wakeup) {
                     continue; // close() or fail(): the loop condition decides
                 }
+                paused = countPaused(); // a rebalance may have taken paused partitions
                 dispatch(records);
                 resumeDrained();
                 long now = System.nanoTime();
@@ -167,6 +173,7 @@ public final class PollLoop implements Runnable {
             if (!w.paused && w.queued() >= settings.maxQueued()) {
                 consumer.pause(List.of(tp));
                 w.paused = true;
+                paused++;
             }
         }
     }
@@ -180,11 +187,22 @@ public final class PollLoop implements Runnable {
                 }
                 resume.add(w.partition());
                 w.paused = false;
+                paused--;
             }
         }
         if (resume != null) {
             consumer.resume(resume);
         }
+    }
+
+    private int countPaused() {
+        int n = 0;
+        for (PartitionWorker w : partitions.values()) {
+            if (w.paused) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private void updateLag() {

@@ -28,6 +28,7 @@ import io.kafkascenarios.stream.FailurePolicy;
  * @param workerThreads handler threads
  * @param maxBatch most records per handler call
  * @param maxQueued records queued per partition before it is paused
+ * @param maxInFlightBatches batches per partition whose outputs may await acknowledgement at once
  * @param commitInterval how often completed offsets are committed
  * @param pollTimeout the consumer's poll timeout
  * @param revokeTimeout how long a revoke waits for in-flight work
@@ -39,7 +40,7 @@ public record StreamSettings(Map<String, Object> consumerConfig, RingProducer pr
                              Pattern pattern, BatchHandler handler, int retries, Backoff backoff,
                              FailurePolicy policy, String deadLetterTopic,
                              Set<Class<? extends Throwable>> nonRetryable, int workerThreads, int maxBatch,
-                             int maxQueued, Duration commitInterval, Duration pollTimeout,
+                             int maxQueued, int maxInFlightBatches, Duration commitInterval, Duration pollTimeout,
                              Duration revokeTimeout, Duration outputTimeout, ThreadFactory threadFactory,
                              String name) {
     /**
