@@ -33,7 +33,10 @@ public record ProcessorHealth(State state, Optional<Throwable> failure, Map<Topi
         RUNNING,
         /** {@code close} was called or a failure is stopping it; in-flight batches are finishing. */
         STOPPING,
-        /** Closed cleanly: completed offsets committed, consumer closed. */
+        /**
+         * Closed: consumer closed, completed offsets committed (a final commit that failed, e.g. with
+         * the broker down, is logged; the next owner then redoes those records).
+         */
         CLOSED,
         /** Stopped by a failure ({@link ProcessorHealth#failure()}); completed offsets committed. */
         FAILED

@@ -152,9 +152,11 @@ public final class StreamProcessor implements AutoCloseable {
     }
 
     /**
-     * Stops consuming, lets in-flight batches finish (their outputs acknowledged) up to the deadline,
-     * commits every completed offset, and closes the consumer (leaving the group). Batches still running
-     * at the deadline are abandoned uncommitted: they are reprocessed by the next owner. Idempotent.
+     * Stops consuming, lets in-flight batches finish (their outputs acknowledged) for up to the smaller
+     * of {@code timeout} and {@link Builder#revokeTimeout} (longer would let the group expel this member
+     * while it still works), commits every completed offset, and closes the consumer (leaving the
+     * group). Batches still running then are abandoned uncommitted: the next owner reprocesses them.
+     * Idempotent. If it returns false, the final commit and leaving the group go on in the background.
      *
      * @param timeout how long to wait
      * @return true if the processor terminated within the timeout (cleanly or with a failure it had before)
@@ -191,6 +193,7 @@ public final class StreamProcessor implements AutoCloseable {
         private List<String> topics;
         private Pattern pattern;
         private BatchHandler handler;
+        private AsyncBatchHandler asyncHandler;
         private int retries = 3;
         private Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(5));
         private FailurePolicy policy = FailurePolicy.STOP;
@@ -239,6 +242,7 @@ public final class StreamProcessor implements AutoCloseable {
         /** @param handler the batch handler (exactly one handler is set) @return this */
         public Builder handler(BatchHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler");
+            this.asyncHandler = null;
             return this;
         }
 
@@ -249,20 +253,15 @@ public final class StreamProcessor implements AutoCloseable {
          */
         public Builder asyncHandler(AsyncBatchHandler handler) {
             Objects.requireNonNull(handler, "handler");
-            this.handler = records -> {
-                try {
-                    return handler.handle(records).toCompletableFuture()
-                            .get(handlerTimeout.toNanos(), TimeUnit.NANOSECONDS);
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof Exception ex ? ex : e;
-                }
-            };
+            this.asyncHandler = handler;
+            this.handler = null;
             return this;
         }
 
         /** @param handler a per-record handler, called in offset order @return this */
         public Builder recordHandler(RecordHandler handler) {
             Objects.requireNonNull(handler, "handler");
+            this.asyncHandler = null;
             this.handler = records -> {
                 List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(records.size());
                 for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -415,21 +414,48 @@ public final class StreamProcessor implements AutoCloseable {
             if (topics == null && pattern == null) {
                 throw new IllegalArgumentException("no topics: call topics(...) or topicPattern(...)");
             }
-            if (handler == null) {
+            BatchHandler h = asyncHandler != null ? awaiting(asyncHandler, handlerTimeout) : handler;
+            if (h == null) {
                 throw new IllegalArgumentException("no handler: call handler, asyncHandler or recordHandler");
             }
             if (policy == FailurePolicy.DEAD_LETTER && deadLetterTopic == null) {
                 throw new IllegalArgumentException("FailurePolicy.DEAD_LETTER needs deadLetterTopic(...)");
             }
-            if (revokeTimeout.compareTo(maxPollInterval()) >= 0) {
-                throw new IllegalArgumentException("revokeTimeout " + revokeTimeout + " must be shorter than "
+            // A revoke waits up to revokeTimeout for in-flight batches, then commits with the same
+            // timeout, all inside one poll: both must fit in max.poll.interval.ms.
+            if (revokeTimeout.multipliedBy(2).compareTo(maxPollInterval()) >= 0) {
+                throw new IllegalArgumentException("revokeTimeout " + revokeTimeout + " must be shorter than half of "
                         + ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG + " " + maxPollInterval());
             }
             String n = name != null ? name : "stream-processor-" + INSTANCES.incrementAndGet();
             ThreadFactory tf = threadFactory != null ? threadFactory : daemonThreads(n);
-            return new StreamProcessor(new StreamSettings(consumerConfig(), producer, topics, pattern, handler,
+            return new StreamProcessor(new StreamSettings(consumerConfig(), producer, topics, pattern, h,
                     retries, backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch,
                     maxQueued, maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
+        }
+
+        /**
+         * The async handler as a batch handler: the worker thread waits for the stage. A stage that
+         * times out is cancelled, so that a retry does not run beside it; an {@code Error} it completes
+         * with is rethrown as itself, so that it stops the processor like a thrown one.
+         */
+        private static BatchHandler awaiting(AsyncBatchHandler async, Duration timeout) {
+            long timeoutNanos = timeout.toNanos();
+            return records -> {
+                CompletableFuture<List<ProducerRecord<byte[], byte[]>>> stage = async.handle(records).toCompletableFuture();
+                try {
+                    return stage.get(timeoutNanos, TimeUnit.NANOSECONDS);
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof Error error) {
+                        throw error;
+                    }
+                    throw cause instanceof Exception ex ? ex : e;
+                } catch (TimeoutException | InterruptedException e) {
+                    stage.cancel(true);
+                    throw e;
+                }
+            };
         }
 
         private Duration maxPollInterval() {

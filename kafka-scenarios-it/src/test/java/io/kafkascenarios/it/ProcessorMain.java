@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -64,7 +65,17 @@ public final class ProcessorMain {
      */
     static StreamProcessor start(String bootstrap, String group, String in, String out, RingProducer producer,
                                  String name, AtomicLong interrupted) {
-        return StreamProcessor.builder(consumerConfig(bootstrap, group), producer)
+        return start(bootstrap, group, in, out, producer, name, interrupted, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts an identity processor with extra settings.
+     *
+     * @param tweak applied to the builder last
+     */
+    static StreamProcessor start(String bootstrap, String group, String in, String out, RingProducer producer,
+                                 String name, AtomicLong interrupted, UnaryOperator<StreamProcessor.Builder> tweak) {
+        return tweak.apply(StreamProcessor.builder(consumerConfig(bootstrap, group), producer)
                 .topics(in)
                 .name(name)
                 .maxBatch(MAX_BATCH)
@@ -83,7 +94,7 @@ public final class ProcessorMain {
                         outputs.add(StreamFixture.identity(out, r));
                     }
                     return outputs;
-                })
+                }))
                 .start();
     }
 

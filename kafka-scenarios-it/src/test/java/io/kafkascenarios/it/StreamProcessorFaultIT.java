@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -34,6 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.kafkascenarios.RingProducer;
 import io.kafkascenarios.stream.PartitionHealth;
+import io.kafkascenarios.stream.Backoff;
+import io.kafkascenarios.stream.FailurePolicy;
 import io.kafkascenarios.stream.ProcessorHealth;
 import io.kafkascenarios.stream.StreamProcessor;
 import io.kafkascenarios.testkit.KafkaClusterExtension;
@@ -187,8 +190,11 @@ class StreamProcessorFaultIT {
         Instances instances = new Instances();
         try (Admin admin = admin()) {
             Map<TopicPartition, Long> end = endOffsets(admin, in);
+            // SKIP, and outputs that time out within the outage: an outage is not a record's fault, so
+            // the timed-out batches must be retried, never skipped.
             for (int i = 0; i < 2; i++) {
-                instances.start(group, in, out, "broker-" + i, null);
+                instances.start(group, in, out, "broker-" + i, null, b -> b.onFailure(FailurePolicy.SKIP)
+                        .outputTimeout(Duration.ofSeconds(2)).retries(15).backoff(Backoff.fixed(Duration.ofMillis(200))));
             }
             List<StreamProcessor> all = instances.processors;
             await("two instances sharing the partitions, mid-stream").atMost(Duration.ofSeconds(90))
@@ -206,6 +212,8 @@ class StreamProcessorFaultIT {
             assertThat(processed(all)).as("processing continued after the restart").isGreaterThan(processedAtRestart);
             assertThat(all).allSatisfy(p -> assertThat(p.health().state()).as(p.health().toString())
                     .isEqualTo(ProcessorHealth.State.RUNNING));
+            assertThat(all).allSatisfy(p -> assertThat(p.health().skipped()).as("records skipped for an outage").isZero());
+            System.out.println("StreamProcessorFaultIT: broker outage: retries " + all.stream().mapToLong(p -> p.health().retries()).sum());
             for (StreamProcessor p : all) {
                 assertThat(p.close(Duration.ofSeconds(20))).isTrue();
             }
@@ -292,9 +300,14 @@ class StreamProcessorFaultIT {
         final List<RingProducer> producers = new ArrayList<>();
 
         void start(String group, String in, String out, String name, AtomicLong interrupted) {
+            start(group, in, out, name, interrupted, UnaryOperator.identity());
+        }
+
+        void start(String group, String in, String out, String name, AtomicLong interrupted,
+                   UnaryOperator<StreamProcessor.Builder> tweak) {
             RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build();
             producers.add(producer);
-            processors.add(ProcessorMain.start(bootstrap(), group, in, out, producer, name, interrupted));
+            processors.add(ProcessorMain.start(bootstrap(), group, in, out, producer, name, interrupted, tweak));
         }
 
         /** Processors first, then their producers. Idempotent. */

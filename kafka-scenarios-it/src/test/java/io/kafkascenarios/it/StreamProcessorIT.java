@@ -255,7 +255,7 @@ class StreamProcessorIT {
         AtomicBoolean sawPaused = new AtomicBoolean();
         try (RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build()) {
             StreamProcessor p = StreamProcessor.builder(config, producer)
-                    .topics(in).maxBatch(10).maxQueuedPerPartition(20).revokeTimeout(Duration.ofSeconds(2))
+                    .topics(in).maxBatch(10).maxQueuedPerPartition(20).revokeTimeout(Duration.ofSeconds(1))
                     .handler(records -> {
                         Thread.sleep(250); // 40 batches a partition: 10 s per partition, > 3 x max.poll.interval.ms
                         List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> outs = new ArrayList<>();
@@ -306,6 +306,110 @@ class StreamProcessorIT {
         assertThat(outputs.missing(inputs)).isEmpty();
         assertThat(outputs.orderViolations()).isEmpty();
         assertThat(committed(group, in, 4)).isEqualTo(endOffsets(in, 4));
+    }
+
+    @Test
+    void moreBusyPartitionsThanWorkerThreadsAllProgress() throws Exception {
+        String in = KafkaClusterExtension.uniqueTopic("sp-fair-in");
+        String out = KafkaClusterExtension.uniqueTopic("sp-fair-out");
+        KAFKA.cluster().createTopic(in, 6);
+        KAFKA.cluster().createTopic(out, 6);
+        List<String> inputs = produceInputs(bootstrap(), in, 6000, 60);
+        try (RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build()) {
+            StreamProcessor p = StreamProcessor.builder(consumerConfig(bootstrap(), group("sp-fair")), producer)
+                    .topics(in).workerThreads(2).maxBatch(10)
+                    .handler(records -> {
+                        Thread.sleep(10); // 6000 records in batches of 10: a backlog for seconds
+                        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> outs = new ArrayList<>();
+                        records.forEach(r -> outs.add(identity(out, r)));
+                        return outs;
+                    })
+                    .start();
+            // Well before the backlog is gone, every partition has completed something: none waits for
+            // the two threads to run out of work elsewhere.
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                ProcessorHealth h = p.health();
+                assertThat(h.partitions()).hasSize(6);
+                assertThat(h.partitions().values()).allSatisfy(ph -> assertThat(ph.completed()).isPositive());
+            });
+            assertThat(p.health().processed()).as("still a backlog when every partition has progressed")
+                    .isLessThan(inputs.size());
+            await().atMost(Duration.ofSeconds(90)).until(() -> p.health().processed() >= inputs.size());
+            assertThat(p.close(Duration.ofSeconds(10))).isTrue();
+        }
+        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
+        assertThat(outputs.missing(inputs)).isEmpty();
+        assertThat(outputs.duplicates).isZero();
+        assertThat(outputs.orderViolations()).isEmpty();
+    }
+
+    @Test
+    void anAsyncHandlersOutputsAreProducedAndAnErrorCompletingItsStageStopsTheProcessor() throws Exception {
+        String in = KafkaClusterExtension.uniqueTopic("sp-async-in");
+        String out = KafkaClusterExtension.uniqueTopic("sp-async-out");
+        KAFKA.cluster().createTopic(in, 2);
+        KAFKA.cluster().createTopic(out, 2);
+        List<String> inputs = produceInputs(bootstrap(), in, 2000, 10);
+        String errorValue = inputs.get(1500);
+        java.util.concurrent.ExecutorService service = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build()) {
+            StreamProcessor p = StreamProcessor.builder(consumerConfig(bootstrap(), group("sp-async")), producer)
+                    .topics(in).retries(5)
+                    .asyncHandler(records -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> outs = new ArrayList<>();
+                        for (ConsumerRecord<byte[], byte[]> r : records) {
+                            if (new String(r.value(), UTF_8).equals(errorValue)) {
+                                throw new StackOverflowError("simulated in the async service");
+                            }
+                            outs.add(identity(out, r));
+                        }
+                        return outs;
+                    }, service))
+                    .start();
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> p.termination().get(60, TimeUnit.SECONDS));
+            assertThat(e.getCause()).isInstanceOf(ProcessingException.class);
+            assertThat(e.getCause().getCause()).isInstanceOf(StackOverflowError.class);
+            assertThat(((ProcessingException) e.getCause()).attempts()).as("an Error is not retried").isEqualTo(1);
+            assertThat(p.health().state()).isEqualTo(ProcessorHealth.State.FAILED);
+            assertThat(p.health().retries()).isZero();
+        } finally {
+            service.shutdownNow();
+        }
+        // What was produced is what the async stages returned, each record at most once.
+        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
+        assertThat(outputs.total).isPositive();
+        assertThat(outputs.duplicates).isZero();
+        assertThat(outputs.orderViolations()).isEmpty();
+    }
+
+    @Test
+    void aPoisonRecordIsSkippedAndCountedUnderSkip() throws Exception {
+        String in = KafkaClusterExtension.uniqueTopic("sp-skip-in");
+        String out = KafkaClusterExtension.uniqueTopic("sp-skip-out");
+        KAFKA.cluster().createTopic(in, 1);
+        KAFKA.cluster().createTopic(out, 1);
+        List<String> inputs = produceInputs(bootstrap(), in, 300, 3);
+        String poisonValue = inputs.get(123);
+        String group = group("sp-skip");
+        try (RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build()) {
+            StreamProcessor p = StreamProcessor.builder(consumerConfig(bootstrap(), group), producer)
+                    .topics(in).onFailure(FailurePolicy.SKIP).nonRetryable(NumberFormatException.class)
+                    .recordHandler(r -> {
+                        if (new String(r.value(), UTF_8).equals(poisonValue)) {
+                            throw new NumberFormatException("not a number: " + poisonValue);
+                        }
+                        return List.of(identity(out, r));
+                    })
+                    .start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.health().processed() >= inputs.size());
+            assertThat(p.health().skipped()).isEqualTo(1);
+            assertThat(p.health().retries()).as("non-retryable: straight to the policy").isZero();
+            assertThat(p.close(Duration.ofSeconds(10))).isTrue();
+        }
+        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
+        assertThat(outputs.missing(inputs)).containsExactly(poisonValue);
+        assertThat(committed(group, in, 1)).isEqualTo(endOffsets(in, 1));
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {

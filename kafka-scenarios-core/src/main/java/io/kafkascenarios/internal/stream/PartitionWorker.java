@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,11 +17,13 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.kafkascenarios.SendTimeoutException;
 import io.kafkascenarios.stream.FailurePolicy;
 import io.kafkascenarios.stream.ProcessingException;
 import io.kafkascenarios.stream.StreamProcessor;
@@ -49,12 +51,14 @@ public final class PartitionWorker implements Runnable {
     /** Returned by an attempt that was abandoned (partition lost, processor closing): not a failure. */
     private static final Throwable ABANDONED = new Throwable("abandoned", null, false, false) { };
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+    /** Characters of the failure's message kept in the dead letter's header. */
+    private static final int MAX_ERROR_MESSAGE = 500;
 
     private final TopicPartition partition;
     private final StreamSettings settings;
     private final StreamCounters counters;
     private final PollLoop loop;
-    private final Executor executor;
+    private final ThreadPoolExecutor executor;
     private final ConcurrentLinkedQueue<ConsumerRecord<byte[], byte[]>> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -68,6 +72,8 @@ public final class PartitionWorker implements Runnable {
     private boolean outputRejected;
     /** Batches handled whose outputs are not yet all acknowledged, oldest first. Worker thread only. */
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    /** Set before the first enqueue (poll thread), read by whoever schedules. */
+    private volatile CompletableFuture<Void> predecessor;
     /** The last offset committed for this partition, -1 if none by this instance. Poll thread writes. */
     volatile long committed = -1;
     /** The consumer's lag for this partition, -1 if unknown. Poll thread writes. */
@@ -76,7 +82,7 @@ public final class PartitionWorker implements Runnable {
     volatile boolean paused;
 
     PartitionWorker(TopicPartition partition, StreamSettings settings, StreamCounters counters, PollLoop loop,
-                    Executor executor) {
+                    ThreadPoolExecutor executor) {
         this.partition = partition;
         this.settings = settings;
         this.counters = counters;
@@ -122,14 +128,44 @@ public final class PartitionWorker implements Runnable {
     }
 
     private void schedule() {
-        if (!revoked && !lost && scheduled.compareAndSet(false, true)) {
-            try {
-                executor.execute(this);
-            } catch (RejectedExecutionException shutDown) {
-                scheduled.set(false);
-                stopped.complete(null);
-            }
+        if (!revoked && !lost && predecessorDone() && scheduled.compareAndSet(false, true)) {
+            submit();
         }
+    }
+
+    /** Queues this task (scheduled is already true). */
+    private void submit() {
+        try {
+            executor.execute(this);
+        } catch (RejectedExecutionException shutDown) {
+            dropped();
+        }
+    }
+
+    /** The pool shut down with this task queued and not started: nothing is in progress. Any thread. */
+    void dropped() {
+        scheduled.set(false);
+        stopped.complete(null);
+    }
+
+    /**
+     * Poll thread, before the first {@link #enqueue}: the worker this instance had for the same partition
+     * before (revoked, then assigned back) and that may still be finishing; this one starts only after
+     * it stopped, so a partition is never handled on two threads.
+     */
+    void follow(PartitionWorker previous) {
+        predecessor = previous.stopped;
+        predecessor.whenComplete((v, e) -> schedule());
+    }
+
+    private boolean predecessorDone() {
+        CompletableFuture<Void> p = predecessor;
+        return p == null || p.isDone();
+    }
+
+    /** @return completes once no task of this worker runs or will run */
+    CompletableFuture<Void> stopped() {
+        return stopped;
     }
 
     /**
@@ -167,6 +203,7 @@ public final class PartitionWorker implements Runnable {
         synchronized (this) {
             runner = Thread.currentThread();
         }
+        boolean yielded = false;
         try {
             boolean go = true;
             while (go && !revoked && !lost && !loop.stopping()) {
@@ -183,26 +220,39 @@ public final class PartitionWorker implements Runnable {
                     break;
                 }
                 go = dispatch(batch);
+                if (go && !executor.getQueue().isEmpty()) {
+                    // Other partitions wait for a thread: one batch per turn, so that more busy partitions
+                    // than threads all progress. What is in flight stays in flight across turns.
+                    yielded = true;
+                    break;
+                }
             }
             // Revoked, closing, or out of records: what is in flight is finished before the partition is
             // released (a lost partition or an abandoned close drops it instead).
-            while (go && !inFlight.isEmpty() && !lost && !loop.abandoning()) {
+            while (!yielded && go && !inFlight.isEmpty() && !lost && !loop.abandoning()) {
                 go = settle(true);
             }
         } catch (Throwable t) {
             // A bug of ours, not the handler's (those are caught per attempt): stop loudly, never a zombie.
+            yielded = false;
             loop.fail(new ProcessingException(partition, completed, 0, t));
         } finally {
-            inFlight.clear();
             synchronized (this) {
                 runner = null;
                 Thread.interrupted(); // a lose() just before this point must not hit this thread's next task
             }
-            scheduled.set(false);
-            if (revoked || lost || loop.stopping()) {
-                stopped.complete(null);
-            } else if (!queue.isEmpty()) {
-                schedule();
+            if (yielded && !lost) {
+                // Still scheduled: back to the end of the pool's queue. A revoke or close meanwhile is
+                // seen by that turn, which settles what is in flight before reporting stopped.
+                submit();
+            } else {
+                inFlight.clear();
+                scheduled.set(false);
+                if (revoked || lost || loop.stopping()) {
+                    stopped.complete(null);
+                } else if (!queue.isEmpty()) {
+                    schedule();
+                }
             }
         }
     }
@@ -226,11 +276,19 @@ public final class PartitionWorker implements Runnable {
             acked = outputs == null || outputs.isEmpty() ? DONE : send(outputs);
         } catch (Throwable t) {
             Throwable failure = t instanceof InterruptedException && (lost || loop.abandoning()) ? ABANDONED : t;
-            boolean rejected = outputRejected;
-            if (failure == ABANDONED || !settleAll()) {
+            if (failure == ABANDONED) {
                 return false;
             }
-            outputRejected = rejected; // settling may have run attempts of other batches
+            if (failure instanceof Error) {
+                // Stop now, not after settling: the batches in flight stay uncommitted and are redone.
+                return stop(batch.get(0), 1, failure);
+            }
+            boolean rejected = outputRejected;
+            outputRejected = false; // settling may run attempts of earlier batches: not theirs
+            if (!settleAll()) {
+                return false;
+            }
+            outputRejected = rejected;
             return process(batch, 1, failure);
         }
         inFlight.add(new InFlight(batch, acked, outputs == null ? 0 : outputs.size()));
@@ -334,16 +392,22 @@ public final class PartitionWorker implements Runnable {
             if (failure instanceof Error || failure instanceof ProducerClosed) {
                 return stop(batch.get(0), attempt, failure instanceof ProducerClosed ? failure.getCause() : failure);
             }
-            if (batch.size() > 1) {
+            boolean transientOutput = isTransient(failure);
+            if (transientOutput && attempt > settings.retries()) {
+                // Kafka unreachable or slow for longer than the retries: no record is at fault, so no
+                // record may be skipped or dead-lettered for it. Stop; a restart resumes here.
+                return stop(batch.get(0), attempt, failure);
+            }
+            if (batch.size() > 1 && !transientOutput) {
                 // Isolate the failing record: the ones before it complete, it alone meets the policy.
                 for (ConsumerRecord<byte[], byte[]> r : batch) {
-                    if (!process(List.of(r), attempt + 1, null)) {
+                    if (revoked || loop.stopping() || !process(List.of(r), attempt + 1, null)) {
                         return false;
                     }
                 }
                 return true;
             }
-            if (outputRejected || settings.isNonRetryable(failure) || attempt > settings.retries()) {
+            if (!transientOutput && (outputRejected || settings.isNonRetryable(failure) || attempt > settings.retries())) {
                 return terminal(batch.get(0), attempt, failure);
             }
             counters.retries.increment();
@@ -389,6 +453,15 @@ public final class PartitionWorker implements Runnable {
         }
     }
 
+    /**
+     * Failures of the infrastructure rather than of a record: an output not acknowledged in time, or an
+     * error Kafka calls retriable (leader moved, broker unreachable). They are retried as a whole batch
+     * and never reach SKIP or DEAD_LETTER.
+     */
+    private static boolean isTransient(Throwable failure) {
+        return failure instanceof SendTimeoutException || failure instanceof RetriableException;
+    }
+
     private void done(List<ConsumerRecord<byte[], byte[]>> records) {
         completed = records.get(records.size() - 1).offset() + 1;
         counters.processed.add(records.size());
@@ -403,22 +476,35 @@ public final class PartitionWorker implements Runnable {
             return true;
         }
         if (policy == FailurePolicy.DEAD_LETTER) {
-            try {
-                send(List.of(deadLetter(record, attempts, failure))).get();
-                LOG.warn("{}: offset {} sent to dead-letter topic {} after {} attempts: {}", partition,
-                        record.offset(), settings.deadLetterTopic(), attempts, failure.toString());
-                counters.deadLettered.increment();
-                done(List.of(record));
-                return true;
-            } catch (InterruptedException e) {
-                if (lost || loop.abandoning()) {
-                    return false;
+            // The dead letter gets the same retries as the record had for transient Kafka failures; if
+            // it still cannot be written (or is refused: too large for a slot), the processor stops
+            // rather than move past a record that is nowhere.
+            for (int tries = 1; ; tries++) {
+                Throwable dlqFailure;
+                try {
+                    send(List.of(deadLetter(record, attempts, failure))).get();
+                    LOG.warn("{}: offset {} sent to dead-letter topic {} after {} attempts: {}", partition,
+                            record.offset(), settings.deadLetterTopic(), attempts, failure.toString());
+                    counters.deadLettered.increment();
+                    done(List.of(record));
+                    return true;
+                } catch (InterruptedException e) {
+                    if (lost || loop.abandoning()) {
+                        return false;
+                    }
+                    dlqFailure = e;
+                } catch (ExecutionException e) {
+                    dlqFailure = e.getCause();
+                } catch (RuntimeException e) {
+                    dlqFailure = e instanceof ProducerClosed ? e.getCause() : e;
                 }
-                failure.addSuppressed(e);
-            } catch (ExecutionException e) {
-                failure.addSuppressed(e.getCause());
-            } catch (RuntimeException e) {
-                failure.addSuppressed(e);
+                if (!isTransient(dlqFailure) || tries > settings.retries()) {
+                    failure.addSuppressed(dlqFailure);
+                    break;
+                }
+                if (!pause(settings.backoff().delay(tries))) {
+                    return false; // revoked or closing: the record stays uncommitted
+                }
             }
         }
         return stop(record, attempts, failure);
@@ -430,7 +516,10 @@ public final class PartitionWorker implements Runnable {
             headers.add(h);
         }
         headers.add(StreamProcessor.HEADER_ERROR_CLASS, utf8(failure.getClass().getName()));
-        headers.add(StreamProcessor.HEADER_ERROR_MESSAGE, utf8(String.valueOf(failure.getMessage())));
+        String message = String.valueOf(failure.getMessage());
+        // Bounded: a message quoting the record could make the dead letter too large for a slot.
+        headers.add(StreamProcessor.HEADER_ERROR_MESSAGE, utf8(message.length() > MAX_ERROR_MESSAGE
+                ? message.substring(0, MAX_ERROR_MESSAGE) + "..." : message));
         headers.add(StreamProcessor.HEADER_ORIGINAL_TOPIC, utf8(record.topic()));
         headers.add(StreamProcessor.HEADER_ORIGINAL_PARTITION, utf8(Integer.toString(record.partition())));
         headers.add(StreamProcessor.HEADER_ORIGINAL_OFFSET, utf8(Long.toString(record.offset())));

@@ -38,13 +38,17 @@ import io.kafkascenarios.stream.StreamProcessor;
  */
 public final class PollLoop implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamProcessor.class);
-    private static final Duration PAUSED_POLL_TIMEOUT = Duration.ofMillis(1);
+    private static final Duration PAUSED_POLL_TIMEOUT = Duration.ofMillis(5);
 
     private final StreamSettings settings;
     private final StreamCounters counters;
     private final Consumer<byte[], byte[]> consumer;
     private final ThreadPoolExecutor workers;
     private final Map<TopicPartition, PartitionWorker> partitions = new ConcurrentHashMap<>();
+    /** Workers of partitions revoked or lost whose last task had not finished yet. Poll thread. */
+    private final Map<TopicPartition, PartitionWorker> retired = new HashMap<>();
+    /** Set before the consumer is closed: its own revoke callback then has nothing left to do. Poll thread. */
+    private boolean closingConsumer;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean stopping;
@@ -231,12 +235,22 @@ public final class PollLoop implements Runnable {
             return;
         }
         if (sync) {
-            try {
-                consumer.commitSync(offsets, settings.revokeTimeout());
-                offsets.forEach((tp, o) -> byPartition.get(tp).committed = o.offset());
-            } catch (RuntimeException e) {
-                // Not committed: the next owner reprocesses from the last commit (duplicates, no loss).
-                LOG.warn("{}: commit of {} failed: {}", settings.name(), offsets, e.toString());
+            for (int tries = 1; ; tries++) {
+                try {
+                    consumer.commitSync(offsets, settings.revokeTimeout());
+                    offsets.forEach((tp, o) -> byPartition.get(tp).committed = o.offset());
+                    return;
+                } catch (WakeupException e) {
+                    // close() or a failure woke the consumer up for the poll loop, not to drop this commit.
+                    if (tries == 2) {
+                        LOG.warn("{}: commit of {} interrupted twice by wakeups; the next owner redoes them", settings.name(), offsets);
+                        return;
+                    }
+                } catch (RuntimeException e) {
+                    // Not committed: the next owner reprocesses from the last commit (duplicates, no loss).
+                    LOG.warn("{}: commit of {} failed: {}", settings.name(), offsets, e.toString());
+                    return;
+                }
             }
         } else {
             consumer.commitAsync(offsets, (committed, e) -> {
@@ -279,14 +293,19 @@ public final class PollLoop implements Runnable {
 
     private void shutdown() {
         try {
-            stopWorkers(partitions.values(), closeDeadlineNanos);
+            // Never longer than a revoke may take: the group would expel this member meanwhile.
+            long wait = Math.min(closeDeadlineNanos - System.nanoTime(), settings.revokeTimeout().toNanos());
+            stopWorkers(partitions.values(), System.nanoTime() + Math.max(0, wait));
             abandoning = true;
             Thread.interrupted(); // a wakeup or interrupt must not fail the final commit
             commitCompleted(true);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
         } finally {
-            workers.shutdownNow();
+            for (Runnable queuedTask : workers.shutdownNow()) {
+                ((PartitionWorker) queuedTask).dropped();
+            }
+            closingConsumer = true;
             try {
                 consumer.close(Duration.ofNanos(Math.max(0, closeDeadlineNanos - System.nanoTime())));
             } catch (Throwable t) {
@@ -306,8 +325,14 @@ public final class PollLoop implements Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            retired.values().removeIf(w -> w.stopped().isDone());
             for (TopicPartition tp : assigned) {
-                partitions.put(tp, new PartitionWorker(tp, settings, counters, PollLoop.this, workers));
+                PartitionWorker w = new PartitionWorker(tp, settings, counters, PollLoop.this, workers);
+                PartitionWorker previous = retired.remove(tp);
+                if (previous != null) {
+                    w.follow(previous); // back to this instance while its old task still runs: wait for it
+                }
+                partitions.put(tp, w);
             }
             if (!assigned.isEmpty()) {
                 LOG.info("{}: assigned {}", settings.name(), assigned);
@@ -316,6 +341,9 @@ public final class PollLoop implements Runnable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (closingConsumer) {
+                return; // shutdown() already stopped the workers and committed
+            }
             List<PartitionWorker> ws = remove(revoked);
             if (ws.isEmpty()) {
                 return;
@@ -323,6 +351,7 @@ public final class PollLoop implements Runnable {
             counters.revocations.increment();
             stopWorkers(ws, System.nanoTime() + settings.revokeTimeout().toNanos());
             commit(ws, true);
+            retire(ws);
             LOG.info("{}: revoked {}", settings.name(), revoked);
         }
 
@@ -336,7 +365,16 @@ public final class PollLoop implements Runnable {
             for (PartitionWorker w : ws) {
                 w.lose(); // another instance owns them now: no commit, in-flight work dropped
             }
+            retire(ws);
             LOG.warn("{}: lost {} without a clean revoke; in-flight work dropped, nothing committed", settings.name(), lost);
+        }
+
+        private void retire(List<PartitionWorker> ws) {
+            for (PartitionWorker w : ws) {
+                if (!w.stopped().isDone()) {
+                    retired.put(w.partition(), w);
+                }
+            }
         }
 
         private List<PartitionWorker> remove(Collection<TopicPartition> tps) {
