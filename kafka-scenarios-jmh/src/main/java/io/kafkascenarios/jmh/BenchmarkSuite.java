@@ -48,6 +48,7 @@ public final class BenchmarkSuite {
     private static final List<Step> STEPS = List.of(
             new Step("ring-alone", "io.kafkascenarios.RingOfferBenchmark", true, true),
             new Step("telemetry", "io.kafkascenarios.TelemetryVsKafkaBenchmark", true, true),
+            new Step("telemetry-paced", "io.kafkascenarios.PacedTelemetryBenchmark", false, true),
             new Step("delivered", "io.kafkascenarios.DeliveredThroughputBenchmark", false, true),
             new Step("request-reply", "io.kafkascenarios.RequestReplyBenchmark", false, true),
             new Step("stream-processor", "io.kafkascenarios.StreamProcessorBenchmark", false, true),

@@ -91,6 +91,13 @@ public final class ResultTable {
         acceptedRow("telemetry: offers the ring accepted (the rest were discarded), 4 threads", ring4);
         allocationRow("telemetry: caller-thread allocation per record, 1 thread", ring1, raw1);
         allocationRow("telemetry: caller-thread allocation per record, 4 threads", ring4, raw4);
+        String paced = "PacedTelemetryBenchmark.ringOfferPaced";
+        String pacedRaw = "PacedTelemetryBenchmark.rawSendPaced";
+        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, mean", paced, pacedRaw, null);
+        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p50", paced, pacedRaw, "50.0");
+        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99", paced, pacedRaw, "99.0");
+        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99.9", paced, pacedRaw, "99.9");
+        acceptedRow("telemetry at a steady rate: offers the ring accepted", paced);
         timeRow("ring alone (no Kafka), offer, 1 thread, mean", "RingOfferBenchmark.offer1Thread", null, null);
         timeRow("ring alone (no Kafka), offer, 4 threads, mean", "RingOfferBenchmark.offer4Threads", null, null);
         allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", "RingOfferBenchmark.offer1Thread", null);
