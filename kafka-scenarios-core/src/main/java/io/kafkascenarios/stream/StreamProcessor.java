@@ -436,8 +436,9 @@ public final class StreamProcessor implements AutoCloseable {
 
         /**
          * The async handler as a batch handler: the worker thread waits for the stage. A stage that
-         * times out is cancelled, so that a retry does not run beside it; an {@code Error} it completes
-         * with is rethrown as itself, so that it stops the processor like a thrown one.
+         * times out is cancelled, which completes it but cannot stop work it started: a handler whose
+         * work must not overlap its retry makes that work cancellable itself. An {@code Error} the stage
+         * completes with is rethrown as itself, so that it stops the processor like a thrown one.
          */
         private static BatchHandler awaiting(AsyncBatchHandler async, Duration timeout) {
             long timeoutNanos = timeout.toNanos();

@@ -154,8 +154,18 @@ public final class PartitionWorker implements Runnable {
      * it stopped, so a partition is never handled on two threads.
      */
     void follow(PartitionWorker previous) {
-        predecessor = previous.stopped;
+        predecessor = previous.quiescent();
         predecessor.whenComplete((v, e) -> schedule());
+    }
+
+    /**
+     * @return completes once neither this worker nor any predecessor it follows runs: what a later
+     *         worker for the partition must wait for (this one may be stopped without ever having run
+     *         while its predecessor still does)
+     */
+    CompletableFuture<Void> quiescent() {
+        CompletableFuture<Void> p = predecessor;
+        return p == null ? stopped : CompletableFuture.allOf(stopped, p);
     }
 
     private boolean predecessorDone() {
@@ -220,7 +230,7 @@ public final class PartitionWorker implements Runnable {
                     break;
                 }
                 go = dispatch(batch);
-                if (go && !executor.getQueue().isEmpty()) {
+                if (go && !revoked && !loop.stopping() && !executor.getQueue().isEmpty()) {
                     // Other partitions wait for a thread: one batch per turn, so that more busy partitions
                     // than threads all progress. What is in flight stays in flight across turns.
                     yielded = true;
@@ -280,6 +290,9 @@ public final class PartitionWorker implements Runnable {
                 return false;
             }
             if (failure instanceof Error) {
+                if (lost || loop.abandoning()) {
+                    return false; // an abandoned task: its partition is not ours to stop for any more
+                }
                 // Stop now, not after settling: the batches in flight stay uncommitted and are redone.
                 return stop(batch.get(0), 1, failure);
             }
@@ -307,6 +320,9 @@ public final class PartitionWorker implements Runnable {
         InFlight head;
         while ((head = inFlight.peek()) != null && (wait || head.acked.isDone())) {
             Throwable failure = await(head.acked);
+            if (failure != null && failure != ABANDONED) {
+                failure = new OutputFailed(failure);
+            }
             if (failure == null) {
                 inFlight.poll();
                 counters.produced.add(head.outputs);
@@ -392,26 +408,29 @@ public final class PartitionWorker implements Runnable {
             if (failure instanceof Error || failure instanceof ProducerClosed) {
                 return stop(batch.get(0), attempt, failure instanceof ProducerClosed ? failure.getCause() : failure);
             }
-            boolean transientOutput = isTransient(failure);
+            Throwable cause = failure instanceof OutputFailed ? failure.getCause() : failure;
+            boolean transientOutput = failure instanceof OutputFailed && isTransient(cause);
             if (transientOutput && attempt > settings.retries()) {
                 // Kafka unreachable or slow for longer than the retries: no record is at fault, so no
                 // record may be skipped or dead-lettered for it. Stop; a restart resumes here.
-                return stop(batch.get(0), attempt, failure);
+                return stop(batch.get(0), attempt, cause);
             }
             if (batch.size() > 1 && !transientOutput) {
                 // Isolate the failing record: the ones before it complete, it alone meets the policy.
+                // Each starts at attempt 2 (its try inside the batch), whatever retries the batch had
+                // for transient failures: those were not the record's.
                 for (ConsumerRecord<byte[], byte[]> r : batch) {
-                    if (revoked || loop.stopping() || !process(List.of(r), attempt + 1, null)) {
+                    if (revoked || loop.stopping() || !process(List.of(r), 2, null)) {
                         return false;
                     }
                 }
                 return true;
             }
-            if (!transientOutput && (outputRejected || settings.isNonRetryable(failure) || attempt > settings.retries())) {
-                return terminal(batch.get(0), attempt, failure);
+            if (!transientOutput && (outputRejected || settings.isNonRetryable(cause) || attempt > settings.retries())) {
+                return terminal(batch.get(0), attempt, cause);
             }
             counters.retries.increment();
-            LOG.debug("{}: retry {} of offset {} after {}", partition, attempt, batch.get(0).offset(), failure.toString());
+            LOG.debug("{}: retry {} of offset {} after {}", partition, attempt, batch.get(0).offset(), cause.toString());
             if (!pause(settings.backoff().delay(attempt))) {
                 return false;
             }
@@ -423,16 +442,9 @@ public final class PartitionWorker implements Runnable {
     /** @return null on success, {@link #ABANDONED}, or the (unwrapped) failure */
     private Throwable attempt(List<ConsumerRecord<byte[], byte[]>> batch) {
         outputRejected = false;
+        List<ProducerRecord<byte[], byte[]>> outputs;
         try {
-            List<ProducerRecord<byte[], byte[]>> outputs = settings.handler().handle(batch);
-            if (lost || loop.abandoning()) {
-                return ABANDONED;
-            }
-            if (outputs != null && !outputs.isEmpty()) {
-                send(outputs).get();
-                counters.produced.add(outputs.size());
-            }
-            return null;
+            outputs = settings.handler().handle(batch);
         } catch (InterruptedException e) {
             return lost || loop.abandoning() ? ABANDONED : e;
         } catch (ExecutionException e) {
@@ -440,6 +452,22 @@ public final class PartitionWorker implements Runnable {
         } catch (Throwable t) {
             return t;
         }
+        if (lost || loop.abandoning()) {
+            return ABANDONED;
+        }
+        if (outputs != null && !outputs.isEmpty()) {
+            try {
+                send(outputs).get();
+            } catch (InterruptedException e) {
+                return lost || loop.abandoning() ? ABANDONED : e;
+            } catch (ExecutionException e) {
+                return new OutputFailed(e.getCause());
+            } catch (Throwable t) {
+                return t; // refused by the producer: ProducerClosed, or bad outputs (outputRejected)
+            }
+            counters.produced.add(outputs.size());
+        }
+        return null;
     }
 
     private CompletableFuture<Void> send(List<ProducerRecord<byte[], byte[]>> outputs) {
@@ -454,9 +482,10 @@ public final class PartitionWorker implements Runnable {
     }
 
     /**
-     * Failures of the infrastructure rather than of a record: an output not acknowledged in time, or an
-     * error Kafka calls retriable (leader moved, broker unreachable). They are retried as a whole batch
-     * and never reach SKIP or DEAD_LETTER.
+     * Failures of the infrastructure rather than of a record, when the outputs' acknowledgement failed
+     * with them: not acknowledged in time, or an error Kafka calls retriable (leader moved, broker
+     * unreachable). They are retried as a whole batch and never reach SKIP or DEAD_LETTER. The same
+     * exceptions thrown by a handler are the handler's: they meet the policy like any other.
      */
     private static boolean isTransient(Throwable failure) {
         return failure instanceof SendTimeoutException || failure instanceof RetriableException;
@@ -547,6 +576,15 @@ public final class PartitionWorker implements Runnable {
             LockSupport.parkNanos(this, left);
         }
         return !(revoked || lost || loop.stopping());
+    }
+
+    /** The outputs' acknowledgement failed with the cause: Kafka's side, not the handler's. */
+    private static final class OutputFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OutputFailed(Throwable cause) {
+            super(cause.toString(), cause, false, false);
+        }
     }
 
     /** A batch handled, with the acknowledgement of its outputs. */

@@ -121,8 +121,8 @@ public final class PollLoop implements Runnable {
         if (!stopping) {
             closeDeadlineNanos = deadlineNanos;
             stopping = true;
+            consumer.wakeup(); // once: each wakeup can also break a commit the poll thread is making
         }
-        consumer.wakeup();
     }
 
     @Override
@@ -235,14 +235,15 @@ public final class PollLoop implements Runnable {
             return;
         }
         if (sync) {
+            long deadline = System.nanoTime() + settings.revokeTimeout().toNanos();
             for (int tries = 1; ; tries++) {
                 try {
-                    consumer.commitSync(offsets, settings.revokeTimeout());
+                    consumer.commitSync(offsets, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
                     offsets.forEach((tp, o) -> byPartition.get(tp).committed = o.offset());
                     return;
                 } catch (WakeupException e) {
                     // close() or a failure woke the consumer up for the poll loop, not to drop this commit.
-                    if (tries == 2) {
+                    if (tries == 2 || deadline - System.nanoTime() <= 0) {
                         LOG.warn("{}: commit of {} interrupted twice by wakeups; the next owner redoes them", settings.name(), offsets);
                         return;
                     }
@@ -305,6 +306,12 @@ public final class PollLoop implements Runnable {
             for (Runnable queuedTask : workers.shutdownNow()) {
                 ((PartitionWorker) queuedTask).dropped();
             }
+            try {
+                // Abandoned tasks were interrupted: give them until the deadline to leave the handler.
+                workers.awaitTermination(Math.max(0, closeDeadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             closingConsumer = true;
             try {
                 consumer.close(Duration.ofNanos(Math.max(0, closeDeadlineNanos - System.nanoTime())));
@@ -325,7 +332,7 @@ public final class PollLoop implements Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-            retired.values().removeIf(w -> w.stopped().isDone());
+            retired.values().removeIf(w -> w.quiescent().isDone());
             for (TopicPartition tp : assigned) {
                 PartitionWorker w = new PartitionWorker(tp, settings, counters, PollLoop.this, workers);
                 PartitionWorker previous = retired.remove(tp);
@@ -371,7 +378,7 @@ public final class PollLoop implements Runnable {
 
         private void retire(List<PartitionWorker> ws) {
             for (PartitionWorker w : ws) {
-                if (!w.stopped().isDone()) {
+                if (!w.quiescent().isDone()) {
                     retired.put(w.partition(), w);
                 }
             }
