@@ -3,10 +3,12 @@ package io.kafkascenarios.stream;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Why a {@link StreamProcessor} stopped: handling the record at {@link #offset()} of {@link #partition()}
- * failed after {@link #attempts()} attempts, under {@link FailurePolicy#STOP} or with a
- * {@link java.lang.Error}. The original failure is the cause. The partition's committed offset is at
- * most {@link #offset()}, so a new instance resumes at this record.
+ * Why a {@link StreamProcessor} stopped at the record at {@link #offset()} of {@link #partition()},
+ * after {@link #attempts()} attempts: its retries ran out under {@link FailurePolicy#STOP}; a handler
+ * threw (or an async stage completed with) a {@link java.lang.Error}; Kafka kept failing its outputs
+ * past the retries (whatever the policy: an outage is not the record's fault); its dead letter could
+ * not be written (suppressed here); or the producer was closed. The original failure is the cause. The
+ * partition's committed offset is at most {@link #offset()}, so a new instance resumes at this record.
  */
 public final class ProcessingException extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -76,8 +76,10 @@ import io.kafkascenarios.internal.stream.StreamSettings;
  *       drop in-flight work, commit nothing. Works with the cooperative-sticky assignor (the default
  *       here for the classic protocol) and with {@code group.protocol=consumer}.</li>
  * </ul>
- * Outputs of a batch that was retried, or of records reprocessed after a crash or a lost partition,
- * can be produced twice; nothing is lost. The processor does not own the producer: close the
+ * Outputs can be produced twice, never lost: those of a batch that was retried, of the batches
+ * in flight after it when its outputs failed (so a key's outputs can read v1 v2 v1 v2), of the
+ * records before a poison record when a failed batch is split, and of records reprocessed after a
+ * crash or a lost partition. The processor does not own the producer: close the
  * processor first, then the producer.
  *
  * <p>Threads: build, start, close and read health from any thread.
@@ -99,6 +101,7 @@ public final class StreamProcessor implements AutoCloseable {
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final Duration MAX_CLOSE_WAIT = Duration.ofDays(365);
 
     private final PollLoop loop;
     private final StreamCounters counters;
@@ -162,7 +165,9 @@ public final class StreamProcessor implements AutoCloseable {
      * @return true if the processor terminated within the timeout (cleanly or with a failure it had before)
      */
     public boolean close(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        // Saturated: close(Duration.ofDays(100_000)) means "as long as it takes", not an overflow.
+        long nanos = timeout.compareTo(MAX_CLOSE_WAIT) > 0 ? MAX_CLOSE_WAIT.toNanos() : Math.max(0, timeout.toNanos());
+        long deadline = System.nanoTime() + nanos;
         loop.close(deadline);
         try {
             loop.termination().get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.SECONDS.toNanos(1),

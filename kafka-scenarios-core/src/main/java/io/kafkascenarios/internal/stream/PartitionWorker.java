@@ -17,13 +17,14 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kafkascenarios.SendTimeoutException;
 import io.kafkascenarios.stream.FailurePolicy;
 import io.kafkascenarios.stream.ProcessingException;
 import io.kafkascenarios.stream.StreamProcessor;
@@ -74,6 +75,7 @@ public final class PartitionWorker implements Runnable {
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     /** Set before the first enqueue (poll thread), read by whoever schedules. */
     private volatile CompletableFuture<Void> predecessor;
+    private volatile long followingSinceNanos;
     /** The last offset committed for this partition, -1 if none by this instance. Poll thread writes. */
     volatile long committed = -1;
     /** The consumer's lag for this partition, -1 if unknown. Poll thread writes. */
@@ -122,8 +124,8 @@ public final class PartitionWorker implements Runnable {
 
     /** Poll thread: hands fetched records over, in offset order. */
     void enqueue(List<ConsumerRecord<byte[], byte[]>> records) {
+        queued.addAndGet(records.size()); // before the records are visible: a running task may take them at once
         queue.addAll(records);
-        queued.addAndGet(records.size());
         schedule();
     }
 
@@ -154,8 +156,18 @@ public final class PartitionWorker implements Runnable {
      * it stopped, so a partition is never handled on two threads.
      */
     void follow(PartitionWorker previous) {
+        followingSinceNanos = System.nanoTime();
         predecessor = previous.quiescent();
         predecessor.whenComplete((v, e) -> schedule());
+    }
+
+    /**
+     * @param limitNanos how long a predecessor may take
+     * @return true if this worker has waited longer than that for its predecessor's handler to return
+     */
+    boolean stuckBehindPredecessor(long limitNanos) {
+        CompletableFuture<Void> p = predecessor;
+        return p != null && !p.isDone() && System.nanoTime() - followingSinceNanos > limitNanos;
     }
 
     /**
@@ -245,7 +257,9 @@ public final class PartitionWorker implements Runnable {
         } catch (Throwable t) {
             // A bug of ours, not the handler's (those are caught per attempt): stop loudly, never a zombie.
             yielded = false;
-            loop.fail(new ProcessingException(partition, completed, 0, t));
+            if (!lost && !loop.abandoning()) {
+                loop.fail(new ProcessingException(partition, completed, 0, t));
+            }
         } finally {
             synchronized (this) {
                 runner = null;
@@ -310,8 +324,8 @@ public final class PartitionWorker implements Runnable {
 
     /**
      * Completes in-flight batches from the oldest while their outputs are acknowledged. If the oldest
-     * failed, every batch in flight is redone in order after the rest settled (their outputs may be
-     * produced twice; none is lost and a key's outputs never skip ahead).
+     * failed, every batch in flight is redone in order after the rest settled: their outputs may be
+     * produced twice (a key's outputs can read v1 v2 v1 v2), none is lost and none skips a record.
      *
      * @param wait wait for the oldest batch if it is not done yet
      * @return false if the partition must stop taking batches
@@ -344,8 +358,8 @@ public final class PartitionWorker implements Runnable {
                 return false;
             }
             for (int i = 1; i < redo.size(); i++) {
-                if (!process(redo.get(i).records, 1, null)) {
-                    return false;
+                if (revoked || loop.stopping() || !process(redo.get(i).records, 1, null)) {
+                    return false; // the rest stays uncommitted: the next turn or owner redoes it
                 }
             }
             return true;
@@ -365,18 +379,25 @@ public final class PartitionWorker implements Runnable {
 
     /** @return null if acknowledged, {@link #ABANDONED}, or the failure */
     private Throwable await(CompletableFuture<Void> acked) {
-        try {
-            acked.get();
-            return null;
-        } catch (InterruptedException e) {
-            return lost || loop.abandoning() ? ABANDONED : e;
-        } catch (ExecutionException e) {
-            return e.getCause();
+        while (true) {
+            try {
+                acked.get();
+                return null;
+            } catch (InterruptedException e) {
+                if (lost || loop.abandoning()) {
+                    return ABANDONED;
+                }
+                // Only lose() interrupts this pool thread, and it sets lost first: anything else is
+                // stray and must not fail outputs that are still on their way. Keep waiting (the
+                // sendAll deadline bounds it).
+            } catch (ExecutionException e) {
+                return e.getCause();
+            }
         }
     }
 
     private List<ConsumerRecord<byte[], byte[]>> take() {
-        List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(Math.min(queued.get(), settings.maxBatch()));
+        List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(Math.max(0, Math.min(queued.get(), settings.maxBatch())));
         ConsumerRecord<byte[], byte[]> r;
         while (batch.size() < settings.maxBatch() && (r = queue.poll()) != null) {
             batch.add(r);
@@ -394,6 +415,9 @@ public final class PartitionWorker implements Runnable {
      * @return false if the partition must stop taking batches (stopped, abandoned, revoked while retrying)
      */
     private boolean process(List<ConsumerRecord<byte[], byte[]>> batch, int attempt, Throwable failure) {
+        // Kafka's failures are counted apart from the record's own: an outage must not use up the
+        // retries a record has for its own failures, nor the other way round.
+        int transientRetries = 0;
         while (true) {
             if (failure == null) {
                 failure = attempt(batch);
@@ -410,12 +434,22 @@ public final class PartitionWorker implements Runnable {
             }
             Throwable cause = failure instanceof OutputFailed ? failure.getCause() : failure;
             boolean transientOutput = failure instanceof OutputFailed && isTransient(cause);
-            if (transientOutput && attempt > settings.retries()) {
-                // Kafka unreachable or slow for longer than the retries: no record is at fault, so no
-                // record may be skipped or dead-lettered for it. Stop; a restart resumes here.
-                return stop(batch.get(0), attempt, cause);
+            if (transientOutput) {
+                if (transientRetries >= settings.retries()) {
+                    // Kafka unreachable or slow for longer than the retries: no record is at fault, so
+                    // no record may be skipped or dead-lettered for it. Stop; a restart resumes here.
+                    return stop(batch.get(0), attempt, cause);
+                }
+                transientRetries++;
+                counters.retries.increment();
+                LOG.debug("{}: retry {} of offset {} after {}", partition, transientRetries, batch.get(0).offset(), cause.toString());
+                if (!pause(settings.backoff().delay(transientRetries))) {
+                    return false;
+                }
+                failure = null;
+                continue;
             }
-            if (batch.size() > 1 && !transientOutput) {
+            if (batch.size() > 1) {
                 // Isolate the failing record: the ones before it complete, it alone meets the policy.
                 // Each starts at attempt 2 (its try inside the batch), whatever retries the batch had
                 // for transient failures: those were not the record's.
@@ -426,7 +460,7 @@ public final class PartitionWorker implements Runnable {
                 }
                 return true;
             }
-            if (!transientOutput && (outputRejected || settings.isNonRetryable(cause) || attempt > settings.retries())) {
+            if (outputRejected || settings.isNonRetryable(cause) || attempt > settings.retries()) {
                 return terminal(batch.get(0), attempt, cause);
             }
             counters.retries.increment();
@@ -482,13 +516,16 @@ public final class PartitionWorker implements Runnable {
     }
 
     /**
-     * Failures of the infrastructure rather than of a record, when the outputs' acknowledgement failed
-     * with them: not acknowledged in time, or an error Kafka calls retriable (leader moved, broker
-     * unreachable). They are retried as a whole batch and never reach SKIP or DEAD_LETTER. The same
-     * exceptions thrown by a handler are the handler's: they meet the policy like any other.
+     * Whether an acknowledgement failure is the infrastructure's rather than a record's. Only what a
+     * record's own bytes can cause (too large, invalid, not serializable, or a failure the user listed
+     * as non-retryable) is the record's; every other acknowledgement failure (not acknowledged in
+     * time, broker unreachable, leader moved, authorization, the producer closing) is Kafka's: retried
+     * as a whole batch, then STOP, and never SKIP or DEAD_LETTER. Exceptions a handler throws are the
+     * handler's and meet the policy like any other.
      */
-    private static boolean isTransient(Throwable failure) {
-        return failure instanceof SendTimeoutException || failure instanceof RetriableException;
+    private boolean isTransient(Throwable failure) {
+        return !(failure instanceof RecordTooLargeException || failure instanceof InvalidRecordException
+                || failure instanceof SerializationException || settings.isNonRetryable(failure));
     }
 
     private void done(List<ConsumerRecord<byte[], byte[]>> records) {
@@ -524,12 +561,12 @@ public final class PartitionWorker implements Runnable {
                     dlqFailure = e;
                 } catch (ExecutionException e) {
                     dlqFailure = e.getCause();
-                } catch (RuntimeException e) {
-                    dlqFailure = e instanceof ProducerClosed ? e.getCause() : e;
+                } catch (RuntimeException refused) {
+                    // The producer refused it (closed, or too large for a slot): trying again cannot help.
+                    return stop(record, attempts, failure, refused instanceof ProducerClosed ? refused.getCause() : refused);
                 }
                 if (!isTransient(dlqFailure) || tries > settings.retries()) {
-                    failure.addSuppressed(dlqFailure);
-                    break;
+                    return stop(record, attempts, failure, dlqFailure);
                 }
                 if (!pause(settings.backoff().delay(tries))) {
                     return false; // revoked or closing: the record stays uncommitted
@@ -561,7 +598,19 @@ public final class PartitionWorker implements Runnable {
     }
 
     private boolean stop(ConsumerRecord<byte[], byte[]> record, int attempts, Throwable failure) {
-        loop.fail(new ProcessingException(partition, record.offset(), attempts, failure));
+        return stop(record, attempts, failure, null);
+    }
+
+    /** @param alsoFailed a second failure to report with it (the dead letter's), or null */
+    private boolean stop(ConsumerRecord<byte[], byte[]> record, int attempts, Throwable failure, Throwable alsoFailed) {
+        if (lost || loop.abandoning()) {
+            return false; // an abandoned task: the partition is not ours to stop the processor for
+        }
+        ProcessingException e = new ProcessingException(partition, record.offset(), attempts, failure);
+        if (alsoFailed != null) {
+            e.addSuppressed(alsoFailed);
+        }
+        loop.fail(e);
         return false;
     }
 

@@ -146,6 +146,7 @@ public final class PollLoop implements Runnable {
                 if (now - nextCommitNanos >= 0) {
                     commitCompleted(false);
                     updateLag();
+                    failIfStuck();
                     nextCommitNanos = now + settings.commitInterval().toNanos();
                 }
             }
@@ -196,6 +197,22 @@ public final class PollLoop implements Runnable {
         }
         if (resume != null) {
             consumer.resume(resume);
+        }
+    }
+
+    /**
+     * A partition assigned back to this instance waits for its old task, which was abandoned on revoke;
+     * a handler that never returns (blocked, ignoring interrupts) would leave the partition paused
+     * forever while the processor looked healthy. Fail loudly instead. Poll thread.
+     */
+    private void failIfStuck() {
+        long limit = 2 * settings.revokeTimeout().toNanos();
+        for (PartitionWorker w : partitions.values()) {
+            if (w.stuckBehindPredecessor(limit)) {
+                fail(new IllegalStateException(w.partition() + ": a handler call abandoned at a revoke has not returned for "
+                        + Duration.ofNanos(limit) + " (it ignores interrupts?); the partition cannot be handled meanwhile"));
+                return;
+            }
         }
     }
 
