@@ -263,13 +263,19 @@ class StreamProcessorIT {
                         return outs;
                     })
                     .start();
+            AtomicLong maxLag = new AtomicLong();
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 ProcessorHealth h = p.health();
                 if (h.partitions().values().stream().anyMatch(ph -> ph.paused())) {
                     sawPaused.set(true);
                 }
+                maxLag.accumulateAndGet(h.totalLag(), Math::max);
                 return h.processed() >= inputs.size();
             });
+            assertThat(maxLag.get()).as("lag reported while the backlog lasted").isPositive();
+            // Lag is the consumer's (fetch position to end), refreshed every commit interval: all fetched now.
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.health().totalLag() == 0
+                    && p.health().partitions().values().stream().allMatch(ph -> ph.lag() == 0));
             ProcessorHealth h = p.health();
             assertThat(h.revocations()).as("no rebalance while the handler was slow").isZero();
             assertThat(h.state()).isEqualTo(ProcessorHealth.State.RUNNING);
@@ -410,6 +416,38 @@ class StreamProcessorIT {
         StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
         assertThat(outputs.missing(inputs)).containsExactly(poisonValue);
         assertThat(committed(group, in, 1)).isEqualTo(endOffsets(in, 1));
+    }
+
+    @Test
+    void aTopicPatternPicksUpMatchingTopicsIncludingOnesCreatedLater() throws Exception {
+        String prefix = KafkaClusterExtension.uniqueTopic("sp-pattern");
+        String out = KafkaClusterExtension.uniqueTopic("sp-pattern-out");
+        KAFKA.cluster().createTopic(prefix + "-a", 2);
+        KAFKA.cluster().createTopic(out, 2);
+        Map<String, Object> config = consumerConfig(bootstrap(), group("sp-pattern"));
+        config.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 500); // notice the new topic quickly
+        List<String> first = produceInputs(bootstrap(), prefix + "-a", 500, 5);
+        List<String> second;
+        try (RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build()) {
+            StreamProcessor p = StreamProcessor.builder(config, producer)
+                    .topicPattern(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "-.*"))
+                    .recordHandler(r -> List.of(identity(out, r)))
+                    .start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.health().processed() >= first.size());
+            KAFKA.cluster().createTopic(prefix + "-b", 1);
+            second = produceInputs(bootstrap(), prefix + "-b", 300, 3);
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.health().processed() >= first.size() + 300);
+            assertThat(p.health().partitions()).containsKey(new TopicPartition(prefix + "-b", 0));
+            assertThat(p.close(Duration.ofSeconds(10))).isTrue();
+        }
+        // Both topics' values (their key spaces overlap, so compare the multisets), each exactly once.
+        List<String> expected = new ArrayList<>(first);
+        expected.addAll(second);
+        List<String> produced = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : ReadBack.all(bootstrap(), out)) {
+            produced.add(new String(r.value(), UTF_8));
+        }
+        assertThat(produced).containsExactlyInAnyOrderElementsOf(expected);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {

@@ -78,8 +78,12 @@ public final class PartitionWorker implements Runnable {
     private volatile long followingSinceNanos;
     /** The last offset committed for this partition, -1 if none by this instance. Poll thread writes. */
     volatile long committed = -1;
-    /** The consumer's lag for this partition, -1 if unknown. Poll thread writes. */
+    /** Records after what is completed up to the partition's end, -1 if unknown. Poll thread writes. */
     volatile long lag = -1;
+    /** The first offset fetched, -1 before any. Poll thread. */
+    private long firstFetched = -1;
+    /** One past the last offset fetched, -1 before any. Poll thread. */
+    private long fetchedUpTo = -1;
     /** Whether the poll thread paused this partition. Poll thread writes. */
     volatile boolean paused;
 
@@ -107,9 +111,24 @@ public final class PartitionWorker implements Runnable {
         return committed;
     }
 
-    /** @return the consumer's lag, or -1 if unknown */
+    /** @return records after what is completed up to the partition's end, or -1 if unknown */
     public long lag() {
         return lag;
+    }
+
+    /**
+     * Poll thread: the lag is what was fetched and is not done yet, plus what is not fetched yet.
+     *
+     * @param fetchLag the consumer's lag (end offset minus fetch position), or -1 if unknown
+     */
+    void updateLag(long fetchLag) {
+        if (fetchLag < 0) {
+            lag = -1;
+            return;
+        }
+        long done = completed;
+        long backlog = fetchedUpTo < 0 ? 0 : fetchedUpTo - (done >= 0 ? done : firstFetched);
+        lag = fetchLag + Math.max(0, backlog);
     }
 
     /** @return records fetched and not yet handled */
@@ -124,6 +143,10 @@ public final class PartitionWorker implements Runnable {
 
     /** Poll thread: hands fetched records over, in offset order. */
     void enqueue(List<ConsumerRecord<byte[], byte[]>> records) {
+        if (firstFetched < 0) {
+            firstFetched = records.get(0).offset();
+        }
+        fetchedUpTo = records.get(records.size() - 1).offset() + 1;
         queued.addAndGet(records.size()); // before the records are visible: a running task may take them at once
         queue.addAll(records);
         schedule();

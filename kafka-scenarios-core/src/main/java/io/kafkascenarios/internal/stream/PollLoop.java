@@ -229,7 +229,7 @@ public final class PollLoop implements Runnable {
     private void updateLag() {
         for (PartitionWorker w : partitions.values()) {
             OptionalLong lag = consumer.currentLag(w.partition());
-            w.lag = lag.isPresent() ? lag.getAsLong() : -1;
+            w.updateLag(lag.isPresent() ? lag.getAsLong() : -1);
         }
     }
 
