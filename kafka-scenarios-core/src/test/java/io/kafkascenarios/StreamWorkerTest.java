@@ -58,6 +58,8 @@ class StreamWorkerTest {
     };
     private final StreamCounters counters = new StreamCounters();
     private final AtomicInteger handled = new AtomicInteger();
+    /** The offset whose output is larger than a slot (1 KiB by default), or -1. */
+    private volatile long oversizedOutputAt = -1;
     private PollLoop loop;
 
     @AfterEach
@@ -75,7 +77,7 @@ class StreamWorkerTest {
             handled.addAndGet(batch.size());
             List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : batch) {
-                out.add(new ProducerRecord<>("out", r.key(), r.value()));
+                out.add(new ProducerRecord<>("out", r.key(), r.offset() == oversizedOutputAt ? new byte[4096] : r.value()));
             }
             return out;
         }, retries, Backoff.fixed(Duration.ofMillis(5)), policy, "dlq", Set.of(SerializationException.class), 2, 100,
@@ -125,6 +127,18 @@ class StreamWorkerTest {
         assertThat(counters.deadLettered.sum() + counters.skipped.sum()).isZero();
         assertThat(committed()).isLessThanOrEqualTo(0);
         assertThat(counters.retries.sum()).isEqualTo(2);
+    }
+
+    @Test
+    void anOutputTheProducerRefusesMeetsThePolicyWithoutRetries() {
+        oversizedOutputAt = 3;
+        start(FailurePolicy.SKIP, 3, 6);
+        await().atMost(WAIT).until(() -> counters.processed.sum() == 6);
+        assertThat(counters.skipped.sum()).isEqualTo(1);
+        assertThat(counters.retries.sum()).as("the same output would be refused again").isZero();
+        assertThat(counters.produced.sum()).isEqualTo(5);
+        await().atMost(WAIT).until(() -> committed() == 6);
+        assertThat(loop.termination()).isNotDone();
     }
 
     @Test

@@ -1,8 +1,5 @@
 package io.kafkascenarios.internal;
 
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -15,19 +12,16 @@ import io.kafkascenarios.SendTimeoutException;
  * whole group, so a batch of outputs costs one future, not one per record.
  *
  * <p>Threads: created on the caller thread; {@link #sentToKafka} on the flusher thread; success and
- * failure on Kafka's I/O thread (or the flusher, or the closer); {@link #run} (the deadline) on the
- * producer's deadline thread. Completing is a CAS: the first outcome wins.
+ * failure on Kafka's I/O thread (or the flusher, or the closer); the deadline on the producer's
+ * deadline thread.
  */
-public final class GroupCompletion extends CompletableFuture<Void> implements RecordCompletion, Runnable {
+public final class GroupCompletion extends TimedCompletion<Void> {
     private static final AtomicIntegerFieldUpdater<GroupCompletion> UNACKED =
             AtomicIntegerFieldUpdater.newUpdater(GroupCompletion.class, "unacked");
     private static final AtomicIntegerFieldUpdater<GroupCompletion> UNSENT =
             AtomicIntegerFieldUpdater.newUpdater(GroupCompletion.class, "unsent");
-    private final String topic;
-    private final long startNanos;
     private volatile int unacked;
     private volatile int unsent;
-    private volatile Future<?> deadline;
 
     /**
      * @param size records in the group, all counted before the first is published so that an early
@@ -36,20 +30,11 @@ public final class GroupCompletion extends CompletableFuture<Void> implements Re
      * @param startNanos when sendAll was called
      */
     public GroupCompletion(int size, String topic, long startNanos) {
+        super(topic, startNanos);
         this.unacked = size;
         this.unsent = size;
-        this.topic = topic;
-        this.startNanos = startNanos;
         if (size == 0) {
             complete(null);
-        }
-    }
-
-    /** @param deadline the scheduled {@link #run}, cancelled on completion. Caller thread, once. */
-    public void deadline(Future<?> deadline) {
-        this.deadline = deadline;
-        if (isDone()) {
-            deadline.cancel(false);
         }
     }
 
@@ -60,30 +45,13 @@ public final class GroupCompletion extends CompletableFuture<Void> implements Re
 
     @Override
     public void succeed(RecordMetadata metadata) {
-        if (UNACKED.decrementAndGet(this) == 0 && complete(null)) {
-            cancelDeadline();
+        if (UNACKED.decrementAndGet(this) == 0) {
+            succeedWith(null);
         }
     }
 
     @Override
-    public void fail(Throwable cause) {
-        if (completeExceptionally(cause)) {
-            cancelDeadline();
-        }
-    }
-
-    private void cancelDeadline() {
-        Future<?> d = deadline;
-        if (d != null) {
-            d.cancel(false);
-        }
-    }
-
-    /** The deadline passed. */
-    @Override
-    public void run() {
-        SendTimeoutException.Stage stage = unsent <= 0 ? SendTimeoutException.Stage.AWAITING_ACK
-                : SendTimeoutException.Stage.IN_RING;
-        completeExceptionally(new SendTimeoutException(stage, Duration.ofNanos(System.nanoTime() - startNanos), topic));
+    SendTimeoutException.Stage stage() {
+        return unsent <= 0 ? SendTimeoutException.Stage.AWAITING_ACK : SendTimeoutException.Stage.IN_RING;
     }
 }

@@ -68,6 +68,25 @@ class StreamProcessorBuilderTest {
     }
 
     @Test
+    void withNoBrokerItKeepsRunningAndClosesWithinItsDeadline() {
+        Map<String, Object> config = config(); // localhost:1: nothing listens
+        config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2000);
+        StreamProcessor p = builder(config).start();
+        try {
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> p.health().state() == ProcessorHealth.State.RUNNING);
+            assertThat(p.health().failure()).isEmpty();
+            assertThat(p.health().processed()).isZero();
+        } finally {
+            long start = System.nanoTime();
+            assertThat(p.close(Duration.ofSeconds(5))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(7));
+        }
+        assertThat(p.health().state()).isEqualTo(ProcessorHealth.State.CLOSED);
+        assertThat(p.termination()).isCompleted();
+    }
+
+    @Test
     void backoffIsFixedOrDoublesUpToItsCap() {
         assertThat(Backoff.fixed(Duration.ofMillis(50)).delay(7)).isEqualTo(Duration.ofMillis(50));
         Backoff exp = Backoff.exponential(Duration.ofMillis(100), Duration.ofMillis(500));

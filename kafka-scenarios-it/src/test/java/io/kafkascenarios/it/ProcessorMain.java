@@ -89,11 +89,7 @@ public final class ProcessorMain {
                         }
                         throw e;
                     }
-                    List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(records.size());
-                    for (ConsumerRecord<byte[], byte[]> r : records) {
-                        outputs.add(StreamFixture.identity(out, r));
-                    }
-                    return outputs;
+                    return StreamFixture.identityAll(out, records);
                 }))
                 .start();
     }

@@ -65,6 +65,15 @@ final class StreamFixture {
         return new ProducerRecord<>(outTopic, r.key(), r.value());
     }
 
+    /** The identity outputs of a batch, in order. */
+    static List<ProducerRecord<byte[], byte[]>> identityAll(String outTopic, List<ConsumerRecord<byte[], byte[]>> records) {
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(records.size());
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            outputs.add(identity(outTopic, r));
+        }
+        return outputs;
+    }
+
     /** What an output topic holds, per key in topic order, and how many records are repeats. */
     static final class Outputs {
         final Map<String, List<Integer>> perKey = new LinkedHashMap<>();
@@ -122,6 +131,13 @@ final class StreamFixture {
                 }
             });
             return bad;
+        }
+
+        /** Every input has exactly one output, and each key's outputs are in input order. */
+        void assertEachInputOnceInOrder(List<String> inputs) {
+            org.assertj.core.api.Assertions.assertThat(missing(inputs)).as("inputs without output").isEmpty();
+            org.assertj.core.api.Assertions.assertThat(duplicates).as("duplicates in %s", this).isZero();
+            org.assertj.core.api.Assertions.assertThat(orderViolations()).as("per-key order").isEmpty();
         }
 
         @Override

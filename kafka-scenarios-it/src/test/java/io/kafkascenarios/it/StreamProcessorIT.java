@@ -3,6 +3,7 @@ package io.kafkascenarios.it;
 import static io.kafkascenarios.it.StreamFixture.consumerConfig;
 import static io.kafkascenarios.it.StreamFixture.group;
 import static io.kafkascenarios.it.StreamFixture.identity;
+import static io.kafkascenarios.it.StreamFixture.identityAll;
 import static io.kafkascenarios.it.StreamFixture.produceInputs;
 import static io.kafkascenarios.it.StreamFixture.producerConfig;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -49,10 +50,8 @@ class StreamProcessorIT {
 
     @Test
     void threeInstancesShareSixPartitionsAndKeepPerKeyOrder() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-out");
-        KAFKA.cluster().createTopic(in, 6);
-        KAFKA.cluster().createTopic(out, 6);
+        String in = inAndOut("sp-three", 6);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 30_000, 60);
         String group = group("sp-three");
         List<StreamProcessor> processors = new ArrayList<>();
@@ -91,10 +90,8 @@ class StreamProcessorIT {
 
     @Test
     void aHandlerFailingFewerTimesThanTheRetriesIsRetriedAndProducesOneOutput() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-retry-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-retry-out");
-        KAFKA.cluster().createTopic(in, 1);
-        KAFKA.cluster().createTopic(out, 1);
+        String in = inAndOut("sp-retry", 1);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 200, 4);
         long flaky = 57;
         AtomicInteger flakyCalls = new AtomicInteger();
@@ -116,18 +113,13 @@ class StreamProcessorIT {
         }
         // Two failures (the batch, then the record alone), the third call succeeds.
         assertThat(flakyCalls.get()).isEqualTo(3);
-        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
-        assertThat(outputs.missing(inputs)).isEmpty();
-        assertThat(outputs.duplicates).isZero();
-        assertThat(outputs.orderViolations()).isEmpty();
+        StreamFixture.Outputs.read(bootstrap(), out).assertEachInputOnceInOrder(inputs);
     }
 
     @Test
     void aPoisonRecordStopsTheProcessorAndANewInstanceResumesAtIt() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-stop-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-stop-out");
-        KAFKA.cluster().createTopic(in, 1);
-        KAFKA.cluster().createTopic(out, 1);
+        String in = inAndOut("sp-stop", 1);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 500, 5);
         long poison = 321;
         String group = group("sp-stop");
@@ -245,10 +237,8 @@ class StreamProcessorIT {
 
     @Test
     void aHandlerSlowerThanMaxPollIntervalCausesNoRebalanceAndLosesNothing() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-slow-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-slow-out");
-        KAFKA.cluster().createTopic(in, 2);
-        KAFKA.cluster().createTopic(out, 2);
+        String in = inAndOut("sp-slow", 2);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 400, 8);
         Map<String, Object> config = consumerConfig(bootstrap(), group("sp-slow"));
         config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 3000);
@@ -258,9 +248,7 @@ class StreamProcessorIT {
                     .topics(in).maxBatch(10).maxQueuedPerPartition(20).revokeTimeout(Duration.ofSeconds(1))
                     .handler(records -> {
                         Thread.sleep(250); // 40 batches a partition: 10 s per partition, > 3 x max.poll.interval.ms
-                        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> outs = new ArrayList<>();
-                        records.forEach(r -> outs.add(identity(out, r)));
-                        return outs;
+                        return identityAll(out, records);
                     })
                     .start();
             AtomicLong maxLag = new AtomicLong();
@@ -282,18 +270,13 @@ class StreamProcessorIT {
             assertThat(sawPaused).as("backpressure paused a partition").isTrue();
             assertThat(p.close(Duration.ofSeconds(10))).isTrue();
         }
-        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
-        assertThat(outputs.missing(inputs)).isEmpty();
-        assertThat(outputs.duplicates).isZero();
-        assertThat(outputs.orderViolations()).isEmpty();
+        StreamFixture.Outputs.read(bootstrap(), out).assertEachInputOnceInOrder(inputs);
     }
 
     @Test
     void worksWithTheConsumerGroupProtocol() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-kip848-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-kip848-out");
-        KAFKA.cluster().createTopic(in, 4);
-        KAFKA.cluster().createTopic(out, 4);
+        String in = inAndOut("sp-kip848", 4);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 5000, 20);
         String group = group("sp-kip848");
         Map<String, Object> config = consumerConfig(bootstrap(), group);
@@ -316,19 +299,15 @@ class StreamProcessorIT {
 
     @Test
     void moreBusyPartitionsThanWorkerThreadsAllProgress() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-fair-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-fair-out");
-        KAFKA.cluster().createTopic(in, 6);
-        KAFKA.cluster().createTopic(out, 6);
+        String in = inAndOut("sp-fair", 6);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 6000, 60);
         try (RingProducer producer = RingProducer.builder(producerConfig(bootstrap())).build()) {
             StreamProcessor p = StreamProcessor.builder(consumerConfig(bootstrap(), group("sp-fair")), producer)
                     .topics(in).workerThreads(2).maxBatch(10)
                     .handler(records -> {
                         Thread.sleep(10); // 6000 records in batches of 10: a backlog for seconds
-                        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> outs = new ArrayList<>();
-                        records.forEach(r -> outs.add(identity(out, r)));
-                        return outs;
+                        return identityAll(out, records);
                     })
                     .start();
             // Well before the backlog is gone, every partition has completed something: none waits for
@@ -343,18 +322,13 @@ class StreamProcessorIT {
             await().atMost(Duration.ofSeconds(90)).until(() -> p.health().processed() >= inputs.size());
             assertThat(p.close(Duration.ofSeconds(10))).isTrue();
         }
-        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap(), out);
-        assertThat(outputs.missing(inputs)).isEmpty();
-        assertThat(outputs.duplicates).isZero();
-        assertThat(outputs.orderViolations()).isEmpty();
+        StreamFixture.Outputs.read(bootstrap(), out).assertEachInputOnceInOrder(inputs);
     }
 
     @Test
     void anAsyncHandlersOutputsAreProducedAndAnErrorCompletingItsStageStopsTheProcessor() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-async-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-async-out");
-        KAFKA.cluster().createTopic(in, 2);
-        KAFKA.cluster().createTopic(out, 2);
+        String in = inAndOut("sp-async", 2);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 2000, 10);
         String errorValue = inputs.get(1500);
         java.util.concurrent.ExecutorService service = java.util.concurrent.Executors.newFixedThreadPool(2);
@@ -391,10 +365,8 @@ class StreamProcessorIT {
 
     @Test
     void aPoisonRecordIsSkippedAndCountedUnderSkip() throws Exception {
-        String in = KafkaClusterExtension.uniqueTopic("sp-skip-in");
-        String out = KafkaClusterExtension.uniqueTopic("sp-skip-out");
-        KAFKA.cluster().createTopic(in, 1);
-        KAFKA.cluster().createTopic(out, 1);
+        String in = inAndOut("sp-skip", 1);
+        String out = in + "-out";
         List<String> inputs = produceInputs(bootstrap(), in, 300, 3);
         String poisonValue = inputs.get(123);
         String group = group("sp-skip");
@@ -448,6 +420,14 @@ class StreamProcessorIT {
             produced.add(new String(r.value(), UTF_8));
         }
         assertThat(produced).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    /** Creates {@code <unique>} and {@code <unique>-out} with the same partitions; returns the input's name. */
+    private static String inAndOut(String prefix, int partitions) {
+        String in = KafkaClusterExtension.uniqueTopic(prefix);
+        KAFKA.cluster().createTopic(in, partitions);
+        KAFKA.cluster().createTopic(in + "-out", partitions);
+        return in;
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {

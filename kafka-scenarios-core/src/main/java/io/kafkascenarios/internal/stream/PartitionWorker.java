@@ -312,24 +312,15 @@ public final class PartitionWorker implements Runnable {
      * @return false if the partition must stop taking batches
      */
     private boolean dispatch(List<ConsumerRecord<byte[], byte[]>> batch) {
-        outputRejected = false;
-        List<ProducerRecord<byte[], byte[]>> outputs;
-        CompletableFuture<Void> acked;
+        InFlight handled;
         try {
-            outputs = settings.handler().handle(batch);
-            if (lost || loop.abandoning()) {
-                return false;
-            }
-            acked = outputs == null || outputs.isEmpty() ? DONE : send(outputs);
+            handled = handleAndSend(batch);
         } catch (Throwable t) {
-            Throwable failure = t instanceof InterruptedException && (lost || loop.abandoning()) ? ABANDONED : t;
+            Throwable failure = abandonedOr(t);
             if (failure == ABANDONED) {
                 return false;
             }
             if (failure instanceof Error) {
-                if (lost || loop.abandoning()) {
-                    return false; // an abandoned task: its partition is not ours to stop for any more
-                }
                 // Stop now, not after settling: the batches in flight stay uncommitted and are redone.
                 return stop(batch.get(0), 1, failure);
             }
@@ -341,8 +332,39 @@ public final class PartitionWorker implements Runnable {
             outputRejected = rejected;
             return process(batch, 1, failure);
         }
-        inFlight.add(new InFlight(batch, acked, outputs == null ? 0 : outputs.size()));
+        inFlight.add(handled);
         return true;
+    }
+
+    /**
+     * Runs the handler on a batch and hands its outputs to the producer: the first half of every
+     * attempt, pipelined ({@link #dispatch}) or not ({@link #attempt}).
+     *
+     * @return the batch with the acknowledgement of its outputs
+     * @throws Throwable what the handler threw (an {@code ExecutionException} unwrapped),
+     *         {@link #ABANDONED}, or the producer's refusal ({@code ProducerClosed}, or bad outputs with
+     *         {@code outputRejected} set)
+     */
+    private InFlight handleAndSend(List<ConsumerRecord<byte[], byte[]>> batch) throws Throwable {
+        outputRejected = false;
+        List<ProducerRecord<byte[], byte[]>> outputs;
+        try {
+            outputs = settings.handler().handle(batch);
+        } catch (ExecutionException e) {
+            throw e.getCause();
+        }
+        if (lost || loop.abandoning()) {
+            throw ABANDONED;
+        }
+        if (outputs == null || outputs.isEmpty()) {
+            return new InFlight(batch, DONE, 0);
+        }
+        return new InFlight(batch, send(outputs), outputs.size());
+    }
+
+    /** @return {@link #ABANDONED} for any failure once the partition is lost or the close gave up, else the failure */
+    private Throwable abandonedOr(Throwable failure) {
+        return lost || loop.abandoning() ? ABANDONED : failure;
     }
 
     /**
@@ -498,32 +520,17 @@ public final class PartitionWorker implements Runnable {
 
     /** @return null on success, {@link #ABANDONED}, or the (unwrapped) failure */
     private Throwable attempt(List<ConsumerRecord<byte[], byte[]>> batch) {
-        outputRejected = false;
-        List<ProducerRecord<byte[], byte[]>> outputs;
+        InFlight handled;
         try {
-            outputs = settings.handler().handle(batch);
-        } catch (InterruptedException e) {
-            return lost || loop.abandoning() ? ABANDONED : e;
-        } catch (ExecutionException e) {
-            return e.getCause();
+            handled = handleAndSend(batch);
         } catch (Throwable t) {
-            return t;
+            return abandonedOr(t);
         }
-        if (lost || loop.abandoning()) {
-            return ABANDONED;
+        Throwable failure = await(handled.acked);
+        if (failure != null) {
+            return failure == ABANDONED ? ABANDONED : new OutputFailed(failure);
         }
-        if (outputs != null && !outputs.isEmpty()) {
-            try {
-                send(outputs).get();
-            } catch (InterruptedException e) {
-                return lost || loop.abandoning() ? ABANDONED : e;
-            } catch (ExecutionException e) {
-                return new OutputFailed(e.getCause());
-            } catch (Throwable t) {
-                return t; // refused by the producer: ProducerClosed, or bad outputs (outputRejected)
-            }
-            counters.produced.add(outputs.size());
-        }
+        counters.produced.add(handled.outputs);
         return null;
     }
 

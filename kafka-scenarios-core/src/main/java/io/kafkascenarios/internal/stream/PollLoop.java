@@ -55,8 +55,6 @@ public final class PollLoop implements Runnable {
     private volatile boolean abandoning;
     private volatile long closeDeadlineNanos;
     private long nextCommitNanos;
-    /** Partitions paused for backpressure. Poll thread. */
-    private int paused;
 
     /**
      * @param settings the processor's settings
@@ -135,11 +133,10 @@ public final class PollLoop implements Runnable {
                 try {
                     // A paused partition is resumed only between polls: poll briefly while one is, or its
                     // worker would drain its queue and then idle for the rest of a long poll.
-                    records = consumer.poll(paused > 0 ? PAUSED_POLL_TIMEOUT : settings.pollTimeout());
+                    records = consumer.poll(anyPaused() ? PAUSED_POLL_TIMEOUT : settings.pollTimeout());
                 } catch (WakeupException wakeup) {
                     continue; // close() or fail(): the loop condition decides
                 }
-                paused = countPaused(); // a rebalance may have taken paused partitions
                 dispatch(records);
                 resumeDrained();
                 long now = System.nanoTime();
@@ -178,7 +175,6 @@ public final class PollLoop implements Runnable {
             if (!w.paused && w.queued() >= settings.maxQueued()) {
                 consumer.pause(List.of(tp));
                 w.paused = true;
-                paused++;
             }
         }
     }
@@ -192,7 +188,6 @@ public final class PollLoop implements Runnable {
                 }
                 resume.add(w.partition());
                 w.paused = false;
-                paused--;
             }
         }
         if (resume != null) {
@@ -216,14 +211,13 @@ public final class PollLoop implements Runnable {
         }
     }
 
-    private int countPaused() {
-        int n = 0;
+    private boolean anyPaused() {
         for (PartitionWorker w : partitions.values()) {
             if (w.paused) {
-                n++;
+                return true;
             }
         }
-        return n;
+        return false;
     }
 
     private void updateLag() {
