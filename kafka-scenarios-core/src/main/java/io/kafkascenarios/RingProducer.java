@@ -95,6 +95,8 @@ public final class RingProducer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RingProducer.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final long WAIT_PARK_NANOS = 100_000;
+    /** The flusher's idle park: an offered record waits at most this long before the flusher sees it. */
+    private static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final Ring ring;
     private final RingBuffer<Slot> buffer;
@@ -118,9 +120,9 @@ public final class RingProducer implements AutoCloseable {
         this.slotCapacity = b.slotCapacity;
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
-        // Publishers never take a lock or signal a condition; send() unparks the flusher.
+        // Offers never take a lock or signal a condition; send, sendAll and flush unpark the flusher.
         this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize,
-                new FlusherWaitStrategy(TimeUnit.MILLISECONDS.toNanos(1), 100_000));
+                new FlusherWaitStrategy(FLUSHER_PARK_NANOS));
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
         this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter);
@@ -144,6 +146,7 @@ public final class RingProducer implements AutoCloseable {
         } catch (Throwable t) {
             // Out of native threads: stop whichever started, then let the builder close the sink.
             processor.halt();
+            LockSupport.unpark(flusherThread); // it sees the halt when it wakes
             reporter.stop(0);
             throw t;
         }
@@ -517,6 +520,7 @@ public final class RingProducer implements AutoCloseable {
         accounting.nonRecords.increment();
         buffer.get(sequence).setFlushMarker();
         buffer.publish(sequence);
+        LockSupport.unpark(flusherThread);
         while (flusher.markerDone() < sequence) {
             if (terminated || Thread.currentThread().isInterrupted() || System.nanoTime() - start >= timeoutNanos) {
                 return false;
@@ -761,7 +765,7 @@ public final class RingProducer implements AutoCloseable {
      */
     public static final class Builder {
         private final Map<String, Object> kafkaConfig;
-        private int ringSize = 8192;
+        private int ringSize = 4096;
         private int slotCapacity = 1024;
         private OnFull onFull = OnFull.DISCARD;
         private long blockTimeoutNanos = Long.MAX_VALUE;
@@ -778,7 +782,7 @@ public final class RingProducer implements AutoCloseable {
         }
 
         /**
-         * @param ringSize slots in the ring, a power of two (default 8192). Memory taken up front:
+         * @param ringSize slots in the ring, a power of two (default 4096). Memory taken up front:
          *                 {@code ringSize * slotCapacity} bytes.
          * @return this builder
          */

@@ -202,6 +202,36 @@ class RingProducerTest {
         await().atMost(WAIT).until(() -> listener.blocking.stream().mapToLong(BlockingReport::stopped).sum() == stats.blockedCalls());
     }
 
+    /**
+     * A blocked caller resumes only once an eighth of the ring is free, so a flusher that frees one slot
+     * at a time does not wake it per slot: every blocked call is followed by at least 7 that do not block.
+     */
+    @Test
+    void blockedCallerRefillsTheRingInBurstsNotSlotBySlot() throws Exception {
+        producer = builder().ringSize(64).onFull(OnFull.BLOCK).build(sink);
+        Semaphore gate = sink.block();
+        int records = 640;
+        CompletableFuture<Integer> caller = CompletableFuture.supplyAsync(() -> {
+            int accepted = 0;
+            for (int i = 0; i < records; i++) {
+                if (producer.offer("t", null, new byte[] {(byte) i})) {
+                    accepted++;
+                }
+            }
+            return accepted;
+        });
+        while (!caller.isDone()) {
+            gate.release(); // one send, so one more slot, at a time
+            Thread.sleep(1);
+        }
+        gate.release(records);
+        assertThat(caller.get()).isEqualTo(records);
+        assertThat(producer.flush(WAIT)).isTrue();
+        RingStats stats = producer.stats();
+        assertThat(stats.delivered()).isEqualTo(records);
+        assertThat(stats.blockedCalls()).isPositive().isLessThanOrEqualTo(records / 8 + 1);
+    }
+
     @Test
     void blockWithDeadlineDiscardsWhenItPasses() {
         producer = builder().ringSize(2).onFull(OnFull.BLOCK).blockTimeout(Duration.ofMillis(20)).build(sink);

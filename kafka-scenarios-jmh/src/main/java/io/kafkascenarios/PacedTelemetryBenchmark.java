@@ -29,6 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * benchmark thread, about 2 B per call, which would be counted against {@code offer}. The flat-out
  * benchmark and the unit tests measure the caller's allocation.
  *
+ * <p>{@link ProcessCpu} adds what each side costs the machine per record at this rate: the caller's
+ * call plus the flusher's and Kafka's threads waking up for it (both sides pay the same parks between
+ * calls).
+ *
  * <p>Parking rather than spinning between calls leaves the machine's cores to the flusher, Kafka's
  * I/O thread and the broker, as a real application's idle time would.
  */
@@ -56,14 +60,16 @@ public class PacedTelemetryBenchmark extends SideBySide {
 
     @Benchmark
     @Threads(1)
-    public boolean ringOfferPaced(Pace pace, CallerAllocation allocation) {
+    public boolean ringOfferPaced(Pace pace, CallerAllocation allocation, ProcessCpu cpu) {
+        cpu.ops(1);
         return allocation.accepted(ring.offer(ringTopic, key, value));
     }
 
     @Benchmark
     @Threads(1)
-    public Object rawSendPaced(Pace pace, CallerAllocation allocation) {
+    public Object rawSendPaced(Pace pace, CallerAllocation allocation, ProcessCpu cpu) {
         allocation.op();
+        cpu.ops(1);
         return raw.send(new ProducerRecord<>(rawTopic, key, value), IGNORE);
     }
 }

@@ -17,11 +17,10 @@ public final class Ring {
     public static final long NO_SLOT = -1;
     /** Returned instead of a sequence when the ring was closed: nothing was counted. */
     public static final long CLOSED = -2;
-    // A blocked caller waits for the flusher, which frees slots in batches: spin briefly, then yield,
-    // then park for doubling times, so that on a small machine the waiting caller does not take the
-    // CPU that the flusher, Kafka's I/O thread or the broker need to free slots.
+    // A waiting caller parks for doubling times (after a brief spin when one slot will do), so that on
+    // a small machine it does not take the CPU that the flusher, Kafka's I/O thread or the broker need
+    // to free slots.
     private static final int SPINS = 20;
-    private static final int YIELDS = 10;
     private static final long MIN_PARK_NANOS = 20_000;
     private static final long MAX_PARK_NANOS = 1_000_000;
 
@@ -29,6 +28,8 @@ public final class Ring {
     private final Accounting accounting;
     private final boolean blockWhenFull;
     private final long blockTimeoutNanos;
+    /** Free slots a parked BLOCK caller waits for before it claims again: an eighth of the ring. */
+    private final int resumeAt;
     private volatile boolean closed;
 
     /**
@@ -42,6 +43,7 @@ public final class Ring {
         this.accounting = accounting;
         this.blockWhenFull = blockWhenFull;
         this.blockTimeoutNanos = blockTimeoutNanos;
+        this.resumeAt = Math.max(1, buffer.getBufferSize() / 8);
     }
 
     /** @return the underlying ring */
@@ -89,7 +91,7 @@ public final class Ring {
     private long claimBlocking() {
         accounting.blockStarted.increment();
         long start = System.nanoTime();
-        long sequence = claimWaiting(start, blockTimeoutNanos, true);
+        long sequence = claimWaiting(start, blockTimeoutNanos, true, resumeAt);
         long waited = System.nanoTime() - start;
         accounting.blockNanos.add(waited);
         accounting.blockMaxNanos.accumulate(waited);
@@ -122,31 +124,44 @@ public final class Ring {
      * @return the claimed sequence, or {@link #NO_SLOT}
      */
     public long claimWaiting(long startNanos, long timeoutNanos, boolean stopOnClose) {
+        return claimWaiting(startNanos, timeoutNanos, stopOnClose, 1);
+    }
+
+    /**
+     * As {@link #claimWaiting(long, long, boolean)}, but once the first attempts failed, tries again
+     * only when {@code resumeAt} slots are free (or the timeout expired): a blocked telemetry caller
+     * then refills the ring in bursts instead of waking for every slot the flusher frees, which costs
+     * a park and a wake-up per record on exactly the CPU the flusher needs.
+     */
+    private long claimWaiting(long startNanos, long timeoutNanos, boolean stopOnClose, int resumeAt) {
         int spins = 0;
         long parkNanos = MIN_PARK_NANOS;
+        boolean free = true;
         while (true) {
-            try {
-                long sequence = buffer.tryNext();
-                if (stopOnClose && closed) {
-                    abort(sequence);
-                    return NO_SLOT;
-                }
-                return sequence;
-            } catch (InsufficientCapacityException full) {
-                if (Thread.currentThread().isInterrupted() || (stopOnClose && closed)
-                        || System.nanoTime() - startNanos >= timeoutNanos) {
-                    return NO_SLOT;
-                }
-                spins++;
-                if (spins < SPINS) {
-                    Thread.onSpinWait();
-                } else if (spins < SPINS + YIELDS) {
-                    Thread.yield();
-                } else {
-                    LockSupport.parkNanos(this, parkNanos);
-                    parkNanos = Math.min(parkNanos * 2, MAX_PARK_NANOS);
+            boolean expired = System.nanoTime() - startNanos >= timeoutNanos;
+            if (free || expired) {
+                try {
+                    long sequence = buffer.tryNext();
+                    if (stopOnClose && closed) {
+                        abort(sequence);
+                        return NO_SLOT;
+                    }
+                    return sequence;
+                } catch (InsufficientCapacityException full) {
+                    // stack-less singleton; wait below
                 }
             }
+            if (expired || Thread.currentThread().isInterrupted() || (stopOnClose && closed)) {
+                return NO_SLOT;
+            }
+            // Spinning pays only for a single slot, which the flusher frees within microseconds.
+            if (resumeAt == 1 && ++spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, parkNanos);
+                parkNanos = Math.min(parkNanos * 2, MAX_PARK_NANOS);
+            }
+            free = buffer.hasAvailableCapacity(resumeAt);
         }
     }
 }

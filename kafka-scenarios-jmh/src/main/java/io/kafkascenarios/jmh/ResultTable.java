@@ -98,12 +98,15 @@ public final class ResultTable {
         timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99", paced, pacedRaw, "99.0");
         timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99.9", paced, pacedRaw, "99.9");
         acceptedRow("telemetry at a steady rate: offers the ring accepted", paced);
+        cpuRow("telemetry at a steady rate: client JVM CPU per record (all threads)", paced, pacedRaw);
         timeRow("ring alone (no Kafka), offer, 1 thread, mean", "RingOfferBenchmark.offer1Thread", null, null);
         timeRow("ring alone (no Kafka), offer, 4 threads, mean", "RingOfferBenchmark.offer4Threads", null, null);
         allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", "RingOfferBenchmark.offer1Thread", null);
         acceptedRow("ring alone (no Kafka), offers accepted, 1 thread", "RingOfferBenchmark.offer1Thread");
         throughputRow("telemetry: delivered (acked) records/s, BLOCK", "DeliveredThroughputBenchmark.ringDelivered",
                 "DeliveredThroughputBenchmark.rawDelivered");
+        cpuRow("telemetry: delivered, client JVM CPU per record (all threads)",
+                "DeliveredThroughputBenchmark.ringDelivered", "DeliveredThroughputBenchmark.rawDelivered");
         for (String threads : new String[] {"1", "64"}) {
             String ring = "RequestReplyBenchmark.ringSend" + threads;
             String raw = "RequestReplyBenchmark.rawSend" + threads;
@@ -173,6 +176,13 @@ public final class ResultTable {
                 lib != null && base != null && lib < 0.5 ? "0 B vs " + formatBytes(base) : ratio(base, lib)});
     }
 
+    /** CPU time of the whole benchmark JVM per record, from the {@code ProcessCpu} counters; lower is better. */
+    private void cpuRow(String label, String library, String raw) {
+        Double lib = perOp(library, "processCpuNanos", "processCpuOps");
+        Double base = perOp(raw, "processCpuNanos", "processCpuOps");
+        rows.add(new String[] {label, formatNanos(lib), formatNanos(base), ratio(base, lib)});
+    }
+
     private void acceptedRow(String label, String library) {
         JsonNode r = results.get(library);
         String share = "n/a";
@@ -223,13 +233,18 @@ public final class ResultTable {
 
     /** Bytes the caller threads allocated per call, from the {@code CallerAllocation} counters. */
     private Double bytesPerOp(String benchmark) {
+        return perOp(benchmark, "callerBytes", "callerOps");
+    }
+
+    /** One auxiliary counter divided by another, or null if either is missing or there were no ops. */
+    private Double perOp(String benchmark, String counter, String ops) {
         JsonNode r = results.get(benchmark);
-        if (r == null || r.get("secondaryMetrics").get("callerBytes") == null) {
+        if (r == null || r.get("secondaryMetrics").get(counter) == null || r.get("secondaryMetrics").get(ops) == null) {
             return null;
         }
-        double bytes = r.get("secondaryMetrics").get("callerBytes").get("score").asDouble();
-        double ops = r.get("secondaryMetrics").get("callerOps").get("score").asDouble();
-        return ops == 0 ? null : bytes / ops;
+        double total = r.get("secondaryMetrics").get(counter).get("score").asDouble();
+        double count = r.get("secondaryMetrics").get(ops).get("score").asDouble();
+        return count == 0 ? null : total / count;
     }
 
     private static String ratio(Double better, Double worse) {
