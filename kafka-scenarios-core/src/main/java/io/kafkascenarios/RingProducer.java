@@ -97,6 +97,8 @@ public final class RingProducer implements AutoCloseable {
     private static final long WAIT_PARK_NANOS = 100_000;
     /** The flusher's idle park: an offered record waits at most this long before the flusher sees it. */
     private static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** How long the flusher stays runnable after a request's record, to take the next one at once. */
+    private static final long FLUSHER_HOT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final Ring ring;
     private final RingBuffer<Slot> buffer;
@@ -121,11 +123,11 @@ public final class RingProducer implements AutoCloseable {
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
         // Offers never take a lock or signal a condition; send, sendAll and flush unpark the flusher.
-        this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize,
-                new FlusherWaitStrategy(FLUSHER_PARK_NANOS));
+        FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(FLUSHER_PARK_NANOS, FLUSHER_HOT_NANOS);
+        this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize, flusherWait);
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
-        this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter);
+        this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter, flusherWait);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(b.maxBatch)
                 .build(buffer, buffer.newBarrier(), flusher);
         this.processor.setExceptionHandler(new FlusherExceptionHandler());

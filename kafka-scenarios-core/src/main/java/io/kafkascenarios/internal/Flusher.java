@@ -56,6 +56,7 @@ public final class Flusher implements EventHandler<Slot> {
     /** Highest flush marker after which Kafka's flush returned normally. */
     private final Sequence markerFlushed = new Sequence(-1);
     private volatile Throwable abandonCause;
+    private final FlusherWaitStrategy waitStrategy;
 
     /**
      * @param ring the ring this flusher drains
@@ -63,14 +64,16 @@ public final class Flusher implements EventHandler<Slot> {
      * @param sinkFactory makes a new sink when a fatal error poisoned the current one
      * @param accounting counters to update
      * @param reporter where failures are queued
+     * @param waitStrategy how the flusher waits; told when a request's record went out
      */
     public Flusher(RingBuffer<Slot> ring, RecordSink sink, Supplier<RecordSink> sinkFactory,
-                   Accounting accounting, Reporter reporter) {
+                   Accounting accounting, Reporter reporter, FlusherWaitStrategy waitStrategy) {
         this.ring = ring;
         this.sink = sink;
         this.sinkFactory = sinkFactory;
         this.accounting = accounting;
         this.reporter = reporter;
+        this.waitStrategy = waitStrategy;
     }
 
     @Override
@@ -139,6 +142,7 @@ public final class Flusher implements EventHandler<Slot> {
             current.send(record, record);
             if (record.completion != null) {
                 record.completion.sentToKafka();
+                waitStrategy.requestSent();
             }
         } catch (Throwable t) {
             // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
