@@ -96,7 +96,7 @@ public final class RingProducer implements AutoCloseable {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final long WAIT_PARK_NANOS = 100_000;
     /** The flusher's idle park: an offered record waits at most this long before the flusher sees it. */
-    private static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** How long the flusher stays runnable after a request's record, to take the next one at once. */
     private static final long FLUSHER_HOT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -122,10 +122,11 @@ public final class RingProducer implements AutoCloseable {
         this.slotCapacity = b.slotCapacity;
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
-        // Offers never take a lock or signal a condition; send, sendAll and flush unpark the flusher.
-        FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(FLUSHER_PARK_NANOS, FLUSHER_HOT_NANOS);
+        // Offers take no lock and signal no condition (they wake a parked flusher once per eighth of
+        // the ring); send, sendAll, flush and close unpark it.
+        FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(b.flusherParkNanos, FLUSHER_HOT_NANOS);
         this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize, flusherWait);
-        this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos);
+        this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos, flusherWait);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
         this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter, flusherWait);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(b.maxBatch)
@@ -148,7 +149,6 @@ public final class RingProducer implements AutoCloseable {
         } catch (Throwable t) {
             // Out of native threads: stop whichever started, then let the builder close the sink.
             processor.halt();
-            LockSupport.unpark(flusherThread); // it sees the halt when it wakes
             reporter.stop(0);
             throw t;
         }
@@ -231,7 +231,7 @@ public final class RingProducer implements AutoCloseable {
             ring.abort(sequence);
             throw t;
         }
-        buffer.publish(sequence);
+        ring.publish(sequence);
     }
 
     /**
@@ -282,7 +282,7 @@ public final class RingProducer implements AutoCloseable {
             ring.abort(sequence);
             throw t;
         }
-        buffer.publish(sequence);
+        ring.publish(sequence);
         return true;
     }
 
@@ -374,7 +374,7 @@ public final class RingProducer implements AutoCloseable {
         }
         publishRecord(sequence, topic, partition, timestamp, key, value, headers, completion);
         // A request waits for this record: wake the flusher if it is parked idle instead of letting
-        // it sleep out its 100 us. (offer does not do this: telemetry callers never pay for a wake-up.)
+        // it sleep out its 1 ms park. (offer does not: telemetry callers do not pay for a wake-up.)
         LockSupport.unpark(flusherThread);
         Future<?> deadline = scheduleDeadline(completion, timeoutNanos - (System.nanoTime() - start));
         if (deadline != null) {
@@ -593,6 +593,7 @@ public final class RingProducer implements AutoCloseable {
                         + ") ran out of time before this record was sent"));
             }
             processor.halt();
+            LockSupport.unpark(flusherThread); // a parked flusher sees the halt when it wakes
             boolean flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 2);
             if (!flusherStopped) {
                 // Blocked in KafkaProducer.send (metadata unknown, buffer full): an interrupt makes it throw.
@@ -778,6 +779,7 @@ public final class RingProducer implements AutoCloseable {
         private int maxReportedFailures = 10_000;
         private long sendTimeoutNanos = DEFAULT_SEND_TIMEOUT.toNanos();
         private boolean sendWaitsForSpace = true;
+        private long flusherParkNanos = FLUSHER_PARK_NANOS;
 
         private Builder(Map<String, Object> kafkaConfig) {
             this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
@@ -904,6 +906,15 @@ public final class RingProducer implements AutoCloseable {
          */
         public Builder sendWaitsForSpace(boolean wait) {
             this.sendWaitsForSpace = wait;
+            return this;
+        }
+
+        /**
+         * Tests only: how long the idle flusher parks (default 1 ms), so that a test can tell a
+         * flusher woken by a caller from one that slept out its park.
+         */
+        Builder flusherPark(Duration park) {
+            this.flusherParkNanos = park.toNanos();
             return this;
         }
 

@@ -10,8 +10,11 @@ import com.lmax.disruptor.WaitStrategy;
 /**
  * How the flusher waits for records: spin briefly (a burst's next record); then, if it recently sent a
  * record someone waits for ({@code send}, {@code sendAll}), yield for a while; otherwise park in steps
- * of a fixed length. Publishers never signal it (no lock, no syscall on {@code offer}); {@code send},
- * {@code sendAll}, {@code flush} and {@code close} unpark it.
+ * of a fixed length. Offers do not signal it (no lock, no syscall on an offer), with one exception
+ * that keeps a park from letting the ring fill: a caller that publishes a sequence at an eighth of the
+ * ring, or finds the ring full, wakes the flusher if it is parked ({@link #wakeIfParked()}, a volatile
+ * read, and an unpark only when it is parked). {@code send}, {@code sendAll}, {@code flush} and
+ * {@code close} unpark it.
  *
  * <p>Two regimes, because the two scenarios want opposite things. Telemetry ({@code offer} only) must
  * not take CPU from its application: measured on a 2-core VM with 100-byte records at about 9 k
@@ -25,7 +28,7 @@ import com.lmax.disruptor.WaitStrategy;
  * hot window, so that the next request is picked up in microseconds. That CPU is paid only by
  * producers that send requests.
  *
- * <p>Thread: the flusher only, {@link #requestSent()} included.
+ * <p>Thread: the flusher only, {@link #requestSent()} included; {@link #wakeIfParked()} from any thread.
  */
 public final class FlusherWaitStrategy implements WaitStrategy {
     private static final int SPINS = 100;
@@ -33,6 +36,8 @@ public final class FlusherWaitStrategy implements WaitStrategy {
     private final long hotNanos;
     private boolean requestSent;
     private long hotUntil = System.nanoTime();
+    /** The flusher while it parks, else null. */
+    private volatile Thread parkedFlusher;
 
     /**
      * @param parkNanos how long each park after the spins lasts
@@ -48,11 +53,19 @@ public final class FlusherWaitStrategy implements WaitStrategy {
         requestSent = true;
     }
 
+    /** Any thread: unparks the flusher if it is parked; a volatile read otherwise. */
+    public void wakeIfParked() {
+        Thread flusher = parkedFlusher;
+        if (flusher != null) {
+            LockSupport.unpark(flusher);
+        }
+    }
+
     @Override
     public long waitFor(long sequence, Sequence cursor, Sequence dependentSequence, SequenceBarrier barrier)
             throws AlertException {
         if (requestSent) {
-            // Once per batch, and only after a request: no clock read on the telemetry path.
+            // Once per batch, and only after a request.
             requestSent = false;
             hotUntil = System.nanoTime() + hotNanos;
         }
@@ -66,7 +79,11 @@ public final class FlusherWaitStrategy implements WaitStrategy {
             } else if (System.nanoTime() - hotUntil < 0) {
                 Thread.yield();
             } else {
-                LockSupport.parkNanos(this, parkNanos);
+                parkedFlusher = Thread.currentThread();
+                if (dependentSequence.get() < sequence) { // a caller that published before the flag saw null
+                    LockSupport.parkNanos(this, parkNanos);
+                }
+                parkedFlusher = null;
             }
         }
         return available;

@@ -30,6 +30,9 @@ public final class Ring {
     private final long blockTimeoutNanos;
     /** Free slots a parked BLOCK caller waits for before it claims again: an eighth of the ring. */
     private final int resumeAt;
+    /** Publishing a sequence with these bits clear wakes a parked flusher: once per eighth of the ring. */
+    private final long wakeMask;
+    private final FlusherWaitStrategy flusherWait;
     private volatile boolean closed;
 
     /**
@@ -37,13 +40,17 @@ public final class Ring {
      * @param accounting counters for discards and waits
      * @param blockWhenFull wait for a slot (true) or discard (false) when full
      * @param blockTimeoutNanos longest wait when blocking; {@code Long.MAX_VALUE} for no limit
+     * @param flusherWait the flusher's wait strategy, to wake it before the ring fills
      */
-    public Ring(RingBuffer<Slot> buffer, Accounting accounting, boolean blockWhenFull, long blockTimeoutNanos) {
+    public Ring(RingBuffer<Slot> buffer, Accounting accounting, boolean blockWhenFull, long blockTimeoutNanos,
+                FlusherWaitStrategy flusherWait) {
         this.buffer = buffer;
+        this.flusherWait = flusherWait;
         this.accounting = accounting;
         this.blockWhenFull = blockWhenFull;
         this.blockTimeoutNanos = blockTimeoutNanos;
         this.resumeAt = Math.max(1, buffer.getBufferSize() / 8);
+        this.wakeMask = resumeAt - 1;
     }
 
     /** @return the underlying ring */
@@ -56,7 +63,20 @@ public final class Ring {
         return closed;
     }
 
-    /** Refuses new records from now on and wakes callers waiting for a slot (they give up). */
+    /**
+     * Publishes a claimed slot the caller filled, and wakes a parked flusher once per eighth of the
+     * ring, so that a burst after an idle moment cannot fill the ring while the flusher sleeps.
+     *
+     * @param sequence a sequence this thread claimed and filled
+     */
+    public void publish(long sequence) {
+        buffer.publish(sequence);
+        if ((sequence & wakeMask) == 0) {
+            flusherWait.wakeIfParked();
+        }
+    }
+
+    /** Refuses new records from now on; callers waiting for a slot give up at the end of their next park. */
     public void close() {
         closed = true;
     }
@@ -80,6 +100,7 @@ public final class Ring {
             return sequence;
         } catch (InsufficientCapacityException full) {
             // A stack-less singleton: the full path allocates nothing either.
+            flusherWait.wakeIfParked();
             if (!blockWhenFull) {
                 accounting.discarded.increment();
                 return NO_SLOT;
@@ -131,12 +152,15 @@ public final class Ring {
      * As {@link #claimWaiting(long, long, boolean)}, but once the first attempts failed, tries again
      * only when {@code resumeAt} slots are free (or the timeout expired): a blocked telemetry caller
      * then refills the ring in bursts instead of waking for every slot the flusher frees, which costs
-     * a park and a wake-up per record on exactly the CPU the flusher needs.
+     * a park and a wake-up per record on exactly the CPU the flusher needs. Once its parks reach their
+     * longest (after about 1.3 ms), one free slot will do again, so that other threads taking slots
+     * one at a time cannot starve it.
      */
     private long claimWaiting(long startNanos, long timeoutNanos, boolean stopOnClose, int resumeAt) {
         int spins = 0;
         long parkNanos = MIN_PARK_NANOS;
         boolean free = true;
+        boolean woke = false;
         while (true) {
             boolean expired = System.nanoTime() - startNanos >= timeoutNanos;
             if (free || expired) {
@@ -154,14 +178,19 @@ public final class Ring {
             if (expired || Thread.currentThread().isInterrupted() || (stopOnClose && closed)) {
                 return NO_SLOT;
             }
+            if (!woke) {
+                woke = true;
+                flusherWait.wakeIfParked();
+            }
             // Spinning pays only for a single slot, which the flusher frees within microseconds.
             if (resumeAt == 1 && ++spins < SPINS) {
                 Thread.onSpinWait();
             } else {
-                LockSupport.parkNanos(this, parkNanos);
+                long left = timeoutNanos - (System.nanoTime() - startNanos);
+                LockSupport.parkNanos(this, Math.max(1, Math.min(parkNanos, left)));
                 parkNanos = Math.min(parkNanos * 2, MAX_PARK_NANOS);
             }
-            free = buffer.hasAvailableCapacity(resumeAt);
+            free = buffer.hasAvailableCapacity(parkNanos >= MAX_PARK_NANOS ? 1 : resumeAt);
         }
     }
 }
