@@ -11,9 +11,9 @@ import com.lmax.disruptor.WaitStrategy;
  * How the flusher waits for records: spin briefly (a burst's next record); then, if it recently sent a
  * record someone waits for ({@code send}, {@code sendAll}), yield for a while; otherwise park in steps
  * of a fixed length. Offers do not signal it (no lock, no syscall on an offer), with one exception
- * that keeps a park from letting the ring fill: a caller that publishes a sequence at an eighth of the
- * ring, or finds the ring full, wakes the flusher if it is parked ({@link #wakeIfParked()}, a volatile
- * read, and an unpark only when it is parked). {@code send}, {@code sendAll}, {@code flush} and
+ * that keeps a park from letting the ring fill: a caller that publishes at an eighth of the ring while
+ * half of it is waiting, or finds the ring full, wakes the flusher if it is parked
+ * ({@link #wakeIfParked()}). {@code send}, {@code sendAll}, {@code flush} and
  * {@code close} unpark it.
  *
  * <p>Two regimes, because the two scenarios want opposite things. Telemetry ({@code offer} only) must
@@ -51,6 +51,11 @@ public final class FlusherWaitStrategy implements WaitStrategy {
     /** Flusher thread: a record someone waits for was just handed to Kafka. */
     public void requestSent() {
         requestSent = true;
+    }
+
+    /** @return whether the flusher is parked now; any thread, a volatile read */
+    public boolean isParked() {
+        return parkedFlusher != null;
     }
 
     /** Any thread: unparks the flusher if it is parked; a volatile read otherwise. */

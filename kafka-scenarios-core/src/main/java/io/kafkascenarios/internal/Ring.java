@@ -30,8 +30,9 @@ public final class Ring {
     private final long blockTimeoutNanos;
     /** Free slots a parked BLOCK caller waits for before it claims again: an eighth of the ring. */
     private final int resumeAt;
-    /** Publishing a sequence with these bits clear wakes a parked flusher: once per eighth of the ring. */
+    /** Publishing a sequence with these bits clear may wake a parked flusher: once per eighth of the ring. */
     private final long wakeMask;
+    private final long halfRing;
     private final FlusherWaitStrategy flusherWait;
     private volatile boolean closed;
 
@@ -51,6 +52,7 @@ public final class Ring {
         this.blockTimeoutNanos = blockTimeoutNanos;
         this.resumeAt = Math.max(1, buffer.getBufferSize() / 8);
         this.wakeMask = resumeAt - 1;
+        this.halfRing = buffer.getBufferSize() / 2;
     }
 
     /** @return the underlying ring */
@@ -64,14 +66,16 @@ public final class Ring {
     }
 
     /**
-     * Publishes a claimed slot the caller filled, and wakes a parked flusher once per eighth of the
-     * ring, so that a burst after an idle moment cannot fill the ring while the flusher sleeps.
+     * Publishes a claimed slot the caller filled. Once per eighth of the ring, if the flusher is parked
+     * and half the ring is waiting for it, wakes it: a burst after an idle moment then cannot fill the
+     * ring during the flusher's park, while a steady trickle, which the flusher takes a park at a time,
+     * never pays for a wake-up (an unpark costs the caller some 20 µs on a VM).
      *
      * @param sequence a sequence this thread claimed and filled
      */
     public void publish(long sequence) {
         buffer.publish(sequence);
-        if ((sequence & wakeMask) == 0) {
+        if ((sequence & wakeMask) == 0 && flusherWait.isParked() && buffer.remainingCapacity() <= halfRing) {
             flusherWait.wakeIfParked();
         }
     }
