@@ -122,8 +122,8 @@ public final class RingProducer implements AutoCloseable {
         this.slotCapacity = b.slotCapacity;
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
-        // Offers take no lock and signal no condition (they wake a parked flusher once per eighth of
-        // the ring); send, sendAll, flush and close unpark it.
+        // Offers take no lock and signal no condition (they wake a parked flusher only when half the
+        // ring waits for it, or it is full); send, sendAll, flush and close unpark it.
         FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(b.flusherParkNanos, FLUSHER_HOT_NANOS);
         this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize, flusherWait);
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos, flusherWait);
