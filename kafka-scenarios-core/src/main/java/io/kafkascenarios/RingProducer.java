@@ -95,8 +95,10 @@ public final class RingProducer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RingProducer.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final long WAIT_PARK_NANOS = 100_000;
-    /** The flusher's idle park: an offered record waits at most this long before the flusher sees it. */
+    /** The flusher's first idle park: while records keep coming, one waits at most this long to be seen. */
     static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** The flusher's longest idle park, reached by doubling: the first record after a quiet spell may wait this long. */
+    static final long FLUSHER_MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** How long the flusher stays runnable after a request's record, to take the next one at once. */
     private static final long FLUSHER_HOT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -124,7 +126,8 @@ public final class RingProducer implements AutoCloseable {
         int capacity = b.slotCapacity;
         // Offers take no lock and signal no condition (they wake a parked flusher only when half the
         // ring waits for it, or it is full); send, sendAll, flush and close unpark it.
-        FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(b.flusherParkNanos, FLUSHER_HOT_NANOS);
+        FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(b.flusherParkNanos,
+                Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS);
         this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize, flusherWait);
         this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos, flusherWait);
         this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
@@ -374,7 +377,7 @@ public final class RingProducer implements AutoCloseable {
         }
         publishRecord(sequence, topic, partition, timestamp, key, value, headers, completion);
         // A request waits for this record: wake the flusher if it is parked idle instead of letting
-        // it sleep out its 1 ms park. (offer does not: telemetry callers do not pay for a wake-up.)
+        // it sleep out its park. (offer does not: telemetry callers do not pay for a wake-up.)
         LockSupport.unpark(flusherThread);
         Future<?> deadline = scheduleDeadline(completion, timeoutNanos - (System.nanoTime() - start));
         if (deadline != null) {

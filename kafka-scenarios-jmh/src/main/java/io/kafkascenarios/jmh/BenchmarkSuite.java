@@ -52,6 +52,7 @@ public final class BenchmarkSuite {
             new Step("delivered", "io.kafkascenarios.DeliveredThroughputBenchmark", false, true),
             new Step("request-reply", "io.kafkascenarios.RequestReplyBenchmark", false, true),
             new Step("stream-processor", "io.kafkascenarios.StreamProcessorBenchmark", false, true),
+            new Step("idle", "io.kafkascenarios.IdleProducerBenchmark", false, false),
             new Step("broker-down-ring", "io.kafkascenarios.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
             // One send() that blocks max.block.ms: measured once, in both modes.
             new Step("broker-down-raw", "io.kafkascenarios.BrokerDownBenchmark.rawSendBrokerDown", false, false));

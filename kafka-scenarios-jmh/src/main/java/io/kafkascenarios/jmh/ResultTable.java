@@ -121,6 +121,8 @@ public final class ResultTable {
                     "StreamProcessorBenchmark.streamIdentity:partitions=" + partitions,
                     "StreamProcessorBenchmark.rawIdentity:partitions=" + partitions);
         }
+        cpuRow("idle producer: client JVM CPU per ms (nothing to send)", "IdleProducerBenchmark.ringIdle",
+                "IdleProducerBenchmark.rawIdle");
         timeRow("broker down: caller time per record (raw: one send, max.block.ms 60 s)",
                 "BrokerDownBenchmark.ringOfferBrokerDown", "BrokerDownBenchmark.rawSendBrokerDown", null);
     }
