@@ -124,8 +124,8 @@ public final class RingProducer implements AutoCloseable {
         this.slotCapacity = b.slotCapacity;
         this.accounting = new Accounting();
         int capacity = b.slotCapacity;
-        // Offers take no lock and signal no condition (they wake a parked flusher only when half the
-        // ring waits for it, or it is full); send, sendAll, flush and close unpark it.
+        // Offers take no lock and signal no condition (one that finds the ring full wakes a parked
+        // flusher); send, sendAll, flush and close unpark it.
         FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(b.flusherParkNanos,
                 Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS);
         this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize, flusherWait);
@@ -234,7 +234,7 @@ public final class RingProducer implements AutoCloseable {
             ring.abort(sequence);
             throw t;
         }
-        ring.publish(sequence);
+        buffer.publish(sequence);
     }
 
     /**
@@ -285,7 +285,7 @@ public final class RingProducer implements AutoCloseable {
             ring.abort(sequence);
             throw t;
         }
-        ring.publish(sequence);
+        buffer.publish(sequence);
         return true;
     }
 

@@ -237,13 +237,12 @@ class RingProducerTest {
     }
 
     /**
-     * Offers do not signal the flusher, except when half the ring is waiting for it (checked once per
-     * eighth of the ring): a burst that arrives while the flusher is parked wakes it instead of filling
-     * the ring. The park is made 60 s long here, so the records arriving at all means the flusher was
-     * woken (40 records: the wake comes at the 32nd).
+     * Offers do not signal the flusher, except the first one that finds the ring full: a burst that
+     * fills the ring while the flusher is parked wakes it, instead of discarding until the park ends.
+     * The park is made 60 s long here, so the records arriving at all means the flusher was woken.
      */
     @Test
-    void aBurstWakesTheParkedFlusherBeforeTheRingFills() {
+    void aCallerThatFindsTheRingFullWakesTheParkedFlusher() {
         List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
         producer = builder().ringSize(64).flusherPark(Duration.ofSeconds(60)).threadFactory(r -> {
             Thread t = new Thread(r);
@@ -253,11 +252,12 @@ class RingProducerTest {
         }).build(sink);
         assertThat(producer.offer("t", null, new byte[1])).isTrue();
         await().atMost(WAIT).until(() -> sink.sent().size() == 1 && threads.stream().anyMatch(RingProducerTest::parkedIdle));
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 64; i++) {
             assertThat(producer.offer("t", null, new byte[1])).isTrue();
         }
-        await().atMost(WAIT).until(() -> sink.sent().size() >= 33);
-        assertThat(producer.stats().discarded()).isZero();
+        assertThat(producer.offer("t", null, new byte[1])).isFalse(); // full: discarded, and wakes it
+        await().atMost(WAIT).until(() -> sink.sent().size() == 65);
+        assertThat(producer.stats().discarded()).isEqualTo(1);
     }
 
     /** @return whether the thread is a flusher parked in its idle wait */

@@ -30,9 +30,6 @@ public final class Ring {
     private final long blockTimeoutNanos;
     /** Free slots a parked BLOCK caller waits for before it claims again: an eighth of the ring. */
     private final int resumeAt;
-    /** Publishing a sequence with these bits clear may wake a parked flusher: once per eighth of the ring. */
-    private final long wakeMask;
-    private final long halfRing;
     private final FlusherWaitStrategy flusherWait;
     private volatile boolean closed;
 
@@ -41,7 +38,7 @@ public final class Ring {
      * @param accounting counters for discards and waits
      * @param blockWhenFull wait for a slot (true) or discard (false) when full
      * @param blockTimeoutNanos longest wait when blocking; {@code Long.MAX_VALUE} for no limit
-     * @param flusherWait the flusher's wait strategy, to wake it before the ring fills
+     * @param flusherWait the flusher's wait strategy, to wake it when the ring is full
      */
     public Ring(RingBuffer<Slot> buffer, Accounting accounting, boolean blockWhenFull, long blockTimeoutNanos,
                 FlusherWaitStrategy flusherWait) {
@@ -51,8 +48,6 @@ public final class Ring {
         this.blockWhenFull = blockWhenFull;
         this.blockTimeoutNanos = blockTimeoutNanos;
         this.resumeAt = Math.max(1, buffer.getBufferSize() / 8);
-        this.wakeMask = resumeAt - 1;
-        this.halfRing = buffer.getBufferSize() / 2;
     }
 
     /** @return the underlying ring */
@@ -63,21 +58,6 @@ public final class Ring {
     /** @return true once {@link #close} was called */
     public boolean isClosed() {
         return closed;
-    }
-
-    /**
-     * Publishes a claimed slot the caller filled. Once per eighth of the ring, if the flusher is parked
-     * and half the ring is waiting for it, wakes it: a burst after an idle moment then cannot fill the
-     * ring during the flusher's park, while a steady trickle, which the flusher takes a park at a time,
-     * never pays for a wake-up (an unpark costs the caller some 20 µs on a VM).
-     *
-     * @param sequence a sequence this thread claimed and filled
-     */
-    public void publish(long sequence) {
-        buffer.publish(sequence);
-        if ((sequence & wakeMask) == 0 && flusherWait.isParked() && buffer.remainingCapacity() <= halfRing) {
-            flusherWait.wakeIfParked();
-        }
     }
 
     /** Refuses new records from now on; callers waiting for a slot give up at the end of their next park. */
@@ -103,7 +83,9 @@ public final class Ring {
             }
             return sequence;
         } catch (InsufficientCapacityException full) {
-            // A stack-less singleton: the full path allocates nothing either.
+            // A stack-less singleton: the full path allocates nothing either. A burst after an idle
+            // moment can fill the ring while the flusher sleeps out a park: the first caller to find
+            // it full wakes it (a volatile read when it is not parked).
             flusherWait.wakeIfParked();
             if (!blockWhenFull) {
                 accounting.discarded.increment();
