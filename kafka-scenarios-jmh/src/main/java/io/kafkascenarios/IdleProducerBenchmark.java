@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1, time = 2)
-@Measurement(iterations = 3, time = 2)
+@Measurement(iterations = 3, time = 4)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"})
 public class IdleProducerBenchmark extends SideBySide {
     private static final long SLEEP_MILLIS = 100;

@@ -182,7 +182,9 @@ public final class ResultTable {
     private void cpuRow(String label, String library, String raw) {
         Double lib = perOp(library, "processCpuNanos", "processCpuOps");
         Double base = perOp(raw, "processCpuNanos", "processCpuOps");
-        rows.add(new String[] {label, formatNanos(lib), formatNanos(base), ratio(base, lib)});
+        // The JVM reports CPU time in 10 ms ticks: an idle raw producer can read 0, which has no ratio.
+        rows.add(new String[] {label, formatNanos(lib), formatNanos(base),
+                base != null && base == 0 ? "-" : ratio(base, lib)});
     }
 
     private void acceptedRow(String label, String library) {
