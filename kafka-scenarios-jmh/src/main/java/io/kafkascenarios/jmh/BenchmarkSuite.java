@@ -31,7 +31,7 @@ import io.kafkascenarios.testkit.KafkaCluster;
  *
  * <pre>
  * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table]
- *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 5 minutes on 2 cores
+ *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 6½ minutes on 2 cores
  *   --full        5 warm-up and 10 measured iterations, two forks per benchmark (about 25 minutes)
  *   --bootstrap   run against an existing cluster instead of starting a broker
  *   --out         where JSON and the table go (default kafka-scenarios-jmh/target/benchmarks)
@@ -177,7 +177,7 @@ public final class BenchmarkSuite {
                     options.forks(2).warmupIterations(5).measurementIterations(10)
                             .warmupTime(TimeValue.seconds(2)).measurementTime(TimeValue.seconds(3));
                 } else {
-                    // Quick: iteration times as annotated, fewer of them (the whole suite in about 5 minutes).
+                    // Quick: iteration times as annotated, fewer of them (the whole suite in about 6½ minutes).
                     options.warmupIterations(2).measurementIterations(3);
                 }
             }
