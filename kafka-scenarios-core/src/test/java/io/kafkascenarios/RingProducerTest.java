@@ -180,15 +180,7 @@ class RingProducerTest {
     void blockOnFullWaitsThenDelivers() throws Exception {
         producer = builder().ringSize(4).onFull(OnFull.BLOCK).build(sink);
         Semaphore gate = sink.block();
-        CompletableFuture<Integer> caller = CompletableFuture.supplyAsync(() -> {
-            int accepted = 0;
-            for (int i = 0; i < 100; i++) {
-                if (producer.offer("t", null, new byte[] {(byte) i})) {
-                    accepted++;
-                }
-            }
-            return accepted;
-        });
+        CompletableFuture<Integer> caller = offerNumbered(100);
         await().atMost(WAIT).until(() -> !listener.blocking.isEmpty() && listener.blocking.get(0).waitingNow() == 1);
         assertThat(caller).isNotDone();
         gate.release(1000);
@@ -215,15 +207,7 @@ class RingProducerTest {
         producer = builder().ringSize(64).onFull(OnFull.BLOCK).build(sink);
         Semaphore gate = sink.block();
         int records = 640;
-        CompletableFuture<Integer> caller = CompletableFuture.supplyAsync(() -> {
-            int accepted = 0;
-            for (int i = 0; i < records; i++) {
-                if (producer.offer("t", null, new byte[] {(byte) i})) {
-                    accepted++;
-                }
-            }
-            return accepted;
-        });
+        CompletableFuture<Integer> caller = offerNumbered(records);
         while (!caller.isDone()) {
             gate.release(); // one send, so one more slot, at a time
             java.util.concurrent.locks.LockSupport.parkNanos(20_000);
@@ -258,6 +242,19 @@ class RingProducerTest {
         assertThat(producer.offer("t", null, new byte[1])).isFalse(); // full: discarded, and wakes it
         await().atMost(WAIT).until(() -> sink.sent().size() == 65);
         assertThat(producer.stats().discarded()).isEqualTo(1);
+    }
+
+    /** Offers records whose one-byte values number them, on another thread; completes with how many were accepted. */
+    private CompletableFuture<Integer> offerNumbered(int records) {
+        return CompletableFuture.supplyAsync(() -> {
+            int accepted = 0;
+            for (int i = 0; i < records; i++) {
+                if (producer.offer("t", null, new byte[] {(byte) i})) {
+                    accepted++;
+                }
+            }
+            return accepted;
+        });
     }
 
     /** @return whether the thread is a flusher parked in its idle wait */

@@ -58,7 +58,12 @@ public final class FlusherWaitStrategy implements WaitStrategy {
         requestSent = true;
     }
 
-    /** Any thread: unparks the flusher if it is parked; a volatile read otherwise. */
+    /**
+     * Any thread: unparks the flusher if it is parked; a volatile read otherwise. It can miss a
+     * flusher that is just about to park (the ring's publish is a release store, not a full fence), which
+     * then sleeps out one park: good enough for a full ring, not for a request, so {@code send},
+     * {@code sendAll}, {@code flush} and {@code close} unpark unconditionally (a permit is never lost).
+     */
     public void wakeIfParked() {
         Thread flusher = parkedFlusher;
         if (flusher != null) {
