@@ -7,40 +7,27 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import com.lmax.disruptor.BatchEventProcessor;
-import com.lmax.disruptor.BatchEventProcessorBuilder;
-import com.lmax.disruptor.ExceptionHandler;
-import com.lmax.disruptor.RingBuffer;
 
 import io.kafkascenarios.internal.Accounting;
-import io.kafkascenarios.internal.Flusher;
-import io.kafkascenarios.internal.FlusherWaitStrategy;
-import io.kafkascenarios.internal.KafkaRecordSink;
-import io.kafkascenarios.internal.RecordSink;
-import io.kafkascenarios.internal.Reporter;
+import io.kafkascenarios.internal.Engine;
 import io.kafkascenarios.internal.GroupCompletion;
+import io.kafkascenarios.internal.KafkaRecordSink;
+import io.kafkascenarios.internal.NanoClock;
 import io.kafkascenarios.internal.RecordCompletion;
-import io.kafkascenarios.internal.SendCompletion;
+import io.kafkascenarios.internal.RecordSink;
 import io.kafkascenarios.internal.Ring;
+import io.kafkascenarios.internal.SendCompletion;
 import io.kafkascenarios.internal.Slot;
 
 /**
@@ -92,9 +79,6 @@ public final class RingProducer implements AutoCloseable {
     /** The deadline of a {@link #send} without one, unless {@link Builder#sendTimeout} says otherwise. */
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(10);
 
-    private static final Logger LOG = LoggerFactory.getLogger(RingProducer.class);
-    private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final long WAIT_PARK_NANOS = 100_000;
     /** The flusher's first idle park: while records keep coming, one waits at most this long to be seen. */
     static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** The flusher's longest idle park, reached by doubling: the first record after a quiet spell may wait this long. */
@@ -102,59 +86,25 @@ public final class RingProducer implements AutoCloseable {
     /** How long the flusher stays runnable after a request's record, to take the next one at once. */
     private static final long FLUSHER_HOT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
+    private final Engine engine;
     private final Ring ring;
-    private final RingBuffer<Slot> buffer;
-    private final int slotCapacity;
     private final Accounting accounting;
-    private final Flusher flusher;
-    private final BatchEventProcessor<Slot> processor;
-    private final Reporter reporter;
-    private final Thread flusherThread;
-    private final Thread reporterThread;
-    private final ThreadFactory threadFactory;
+    private final NanoClock clock;
+    private final int slotCapacity;
     private final long sendTimeoutNanos;
     private final boolean sendWaitsForSpace;
-    private volatile ScheduledThreadPoolExecutor deadlines;
-    private final AtomicBoolean closing = new AtomicBoolean();
-    private final CompletableFuture<Long> closeResult = new CompletableFuture<>();
-    private volatile long failedBeforeClose;
-    private volatile boolean terminated;
 
     private RingProducer(Builder b, RecordSink sink, Supplier<RecordSink> sinkFactory) {
+        this.engine = new Engine(new Engine.Settings(b.ringSize, b.slotCapacity, b.onFull == OnFull.BLOCK,
+                b.blockTimeoutNanos, b.maxBatch, b.reportIntervalNanos, b.maxReportedFailures, b.flusherParkNanos,
+                Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS, b.listener,
+                b.threadFactory, b.clock), sink, sinkFactory);
+        this.ring = engine.ring();
+        this.accounting = engine.accounting();
+        this.clock = engine.clock();
         this.slotCapacity = b.slotCapacity;
-        this.accounting = new Accounting();
-        int capacity = b.slotCapacity;
-        // Offers take no lock and signal no condition (one that finds the ring full wakes a parked
-        // flusher); send, sendAll, flush and close unpark it.
-        FlusherWaitStrategy flusherWait = new FlusherWaitStrategy(b.flusherParkNanos,
-                Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS);
-        this.buffer = RingBuffer.createMultiProducer(() -> new Slot(capacity), b.ringSize, flusherWait);
-        this.ring = new Ring(buffer, accounting, b.onFull == OnFull.BLOCK, b.blockTimeoutNanos, flusherWait);
-        this.reporter = new Reporter(b.listener, accounting, b.reportIntervalNanos, b.maxReportedFailures);
-        this.flusher = new Flusher(buffer, sink, sinkFactory, accounting, reporter, flusherWait);
-        this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(b.maxBatch)
-                .build(buffer, buffer.newBarrier(), flusher);
-        this.processor.setExceptionHandler(new FlusherExceptionHandler());
-        buffer.addGatingSequences(processor.getSequence());
-
-        ThreadFactory factory = b.threadFactory != null ? b.threadFactory : new DefaultThreadFactory(INSTANCES.incrementAndGet());
-        this.threadFactory = factory;
         this.sendTimeoutNanos = b.sendTimeoutNanos;
         this.sendWaitsForSpace = b.sendWaitsForSpace;
-        this.reporterThread = factory.newThread(reporter);
-        this.flusherThread = factory.newThread(processor);
-        if (flusherThread == null || reporterThread == null) {
-            throw new IllegalStateException("the thread factory " + factory + " returned no thread");
-        }
-        try {
-            reporterThread.start();
-            flusherThread.start();
-        } catch (Throwable t) {
-            // Out of native threads: stop whichever started, then let the builder close the sink.
-            processor.halt();
-            reporter.stop(0);
-            throw t;
-        }
     }
 
     /**
@@ -229,12 +179,12 @@ public final class RingProducer implements AutoCloseable {
     private void publishRecord(long sequence, String topic, int partition, long timestamp, byte[] key, byte[] value,
                                Header[] headers, RecordCompletion completion) {
         try {
-            buffer.get(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
+            ring.slot(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
         } catch (Throwable t) {
             ring.abort(sequence);
             throw t;
         }
-        buffer.publish(sequence);
+        ring.commit(sequence);
     }
 
     /**
@@ -275,7 +225,7 @@ public final class RingProducer implements AutoCloseable {
         if (sequence == Ring.NO_SLOT) {
             return false;
         }
-        Slot slot = buffer.get(sequence);
+        Slot slot = ring.slot(sequence);
         try {
             slot.beginRecord(topic, partition, timestamp, key);
             writer.writeValue(arg, slot.valueBuffer());
@@ -285,7 +235,7 @@ public final class RingProducer implements AutoCloseable {
             ring.abort(sequence);
             throw t;
         }
-        buffer.publish(sequence);
+        ring.commit(sequence);
         return true;
     }
 
@@ -361,29 +311,37 @@ public final class RingProducer implements AutoCloseable {
      */
     public CompletableFuture<RecordMetadata> send(String topic, int partition, long timestamp, byte[] key,
                                                   byte[] value, Header[] headers, Duration timeout) {
-        long start = System.nanoTime();
+        long start = clock.nanoTime();
         checkRecord(topic, partition, timestamp, key, value, headers);
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
         SendCompletion completion = new SendCompletion(topic, start);
-        long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, true);
+        long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0);
         if (sequence == Ring.NO_SLOT) {
             if (ring.isClosed()) {
                 throw closed();
             }
             accounting.discarded.increment();
-            completion.fail(new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
-                    Duration.ofNanos(System.nanoTime() - start), topic));
+            completion.fail(noSpace(start, topic));
             return completion;
         }
         publishRecord(sequence, topic, partition, timestamp, key, value, headers, completion);
         // A request waits for this record: wake the flusher if it is parked idle instead of letting
         // it sleep out its park. (offer does not: telemetry callers do not pay for a wake-up.)
-        LockSupport.unpark(flusherThread);
-        Future<?> deadline = scheduleDeadline(completion, timeoutNanos - (System.nanoTime() - start));
+        engine.wakeFlusher();
+        Future<?> deadline = engine.scheduleDeadline(completion, timeoutNanos - (clock.nanoTime() - start));
         if (deadline != null) {
             completion.deadline(deadline);
         }
         return completion;
+    }
+
+    /** Why a request found no slot: its deadline passed, or its thread was interrupted while it waited. */
+    private Exception noSpace(long start, String topic) {
+        if (Thread.currentThread().isInterrupted()) {
+            return new InterruptException("interrupted while waiting for ring space; the record was not enqueued");
+        }
+        return new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
+                Duration.ofNanos(clock.nanoTime() - start), topic);
     }
 
     /**
@@ -411,7 +369,7 @@ public final class RingProducer implements AutoCloseable {
      *         close after that fails the future instead)
      */
     public CompletableFuture<Void> sendAll(List<? extends ProducerRecord<byte[], byte[]>> records, Duration timeout) {
-        long start = System.nanoTime();
+        long start = clock.nanoTime();
         int size = records.size();
         Header[][] headers = new Header[size][];
         for (int i = 0; i < size; i++) {
@@ -424,7 +382,7 @@ public final class RingProducer implements AutoCloseable {
         GroupCompletion group = new GroupCompletion(size, size == 0 ? null : records.get(0).topic(), start);
         for (int i = 0; i < size; i++) {
             ProducerRecord<byte[], byte[]> r = records.get(i);
-            long sequence = ring.claimWaiting(start, timeoutNanos, true);
+            long sequence = ring.claimWaiting(start, timeoutNanos);
             if (sequence == Ring.NO_SLOT) {
                 if (ring.isClosed()) {
                     if (i == 0) {
@@ -433,18 +391,17 @@ public final class RingProducer implements AutoCloseable {
                     group.fail(closed());
                 } else {
                     accounting.discarded.add(size - i);
-                    group.fail(new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
-                            Duration.ofNanos(System.nanoTime() - start), r.topic()));
+                    group.fail(noSpace(start, r.topic()));
                 }
                 break;
             }
             publishRecord(sequence, r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i], group);
         }
         if (size > 0) {
-            LockSupport.unpark(flusherThread);
+            engine.wakeFlusher();
         }
         if (!group.isDone()) {
-            Future<?> deadline = scheduleDeadline(group, timeoutNanos - (System.nanoTime() - start));
+            Future<?> deadline = engine.scheduleDeadline(group, timeoutNanos - (clock.nanoTime() - start));
             if (deadline != null) {
                 group.deadline(deadline);
             }
@@ -460,43 +417,6 @@ public final class RingProducer implements AutoCloseable {
         return r.timestamp() == null ? NO_TIMESTAMP : r.timestamp();
     }
 
-    /** @return the scheduled deadline, or null once close has finished (close delivered or failed the records) */
-    private Future<?> scheduleDeadline(Runnable onDeadline, long remainingNanos) {
-        ScheduledThreadPoolExecutor d = deadlines();
-        if (d == null) {
-            return null;
-        }
-        try {
-            return d.schedule(onDeadline, Math.max(0, remainingNanos), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException closedMeanwhile) {
-            return null;
-        }
-    }
-
-    /**
-     * The deadline thread, started on the first {@code send}: telemetry-only users never pay for it.
-     *
-     * @return the executor, or null once close has finished (a send racing close then needs no deadline:
-     *         close delivered or failed its record)
-     */
-    private ScheduledThreadPoolExecutor deadlines() {
-        ScheduledThreadPoolExecutor d = deadlines;
-        if (d == null) {
-            synchronized (this) {
-                d = deadlines;
-                if (d == null && !terminated) {
-                    d = new ScheduledThreadPoolExecutor(1, threadFactory);
-                    // An ack cancels its deadline on Kafka's I/O thread: without remove-on-cancel that is
-                    // a CAS, not the executor's queue lock. The deadline thread purges cancelled tasks.
-                    d.setRemoveOnCancelPolicy(false);
-                    d.scheduleWithFixedDelay(d::purge, 100, 100, TimeUnit.MILLISECONDS);
-                    deadlines = d;
-                }
-            }
-        }
-        return d;
-    }
-
     /**
      * Waits until every record offered before this call is acknowledged or failed, or the timeout
      * passes. The flusher runs {@code KafkaProducer.flush()} when it reaches this call's marker in the
@@ -509,30 +429,7 @@ public final class RingProducer implements AutoCloseable {
      *         {@link #close} it returns whether nothing is pending, without waiting.
      */
     public boolean flush(Duration timeout) {
-        long start = System.nanoTime();
-        long timeoutNanos = toNanos(timeout);
-        if (!ring.isClosed()) {
-            long sequence = ring.claimWaiting(start, timeoutNanos, true);
-            if (sequence != Ring.NO_SLOT) {
-                return awaitMarker(sequence, start, timeoutNanos);
-            }
-        }
-        return ring.isClosed() && stats().pending() == 0;
-    }
-
-    /** Publishes a flush marker in a claimed slot and waits until the flusher has flushed past it. */
-    private boolean awaitMarker(long sequence, long start, long timeoutNanos) {
-        accounting.nonRecords.increment();
-        buffer.get(sequence).setFlushMarker();
-        buffer.publish(sequence);
-        LockSupport.unpark(flusherThread);
-        while (flusher.markerDone() < sequence) {
-            if (terminated || Thread.currentThread().isInterrupted() || System.nanoTime() - start >= timeoutNanos) {
-                return false;
-            }
-            LockSupport.parkNanos(this, WAIT_PARK_NANOS);
-        }
-        return flusher.markerFlushed() >= sequence;
+        return engine.flush(toNanos(timeout));
     }
 
     /**
@@ -563,95 +460,7 @@ public final class RingProducer implements AutoCloseable {
      * @return how many records pending when close started (or offered during it) were not delivered
      */
     public long close(Duration timeout) {
-        long start = System.nanoTime();
-        long timeoutNanos = toNanos(timeout);
-        if (closing.compareAndSet(false, true)) {
-            long result = doClose(start, timeoutNanos);
-            closeResult.complete(result);
-            return result;
-        }
-        try {
-            return closeResult.get(Math.max(0, timeoutNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            return accounting.failed.sum() - failedBeforeClose + stats().pending();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return accounting.failed.sum() - failedBeforeClose + stats().pending();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("close failed", e.getCause());
-        }
-    }
-
-    private long doClose(long start, long timeoutNanos) {
-        boolean interrupted = Thread.interrupted();
-        failedBeforeClose = accounting.failed.sum();
-        try {
-            ring.close();
-            // Keep a slice of the deadline for stopping the flusher and closing Kafka after the drain.
-            long reserveNanos = Math.min(timeoutNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
-            long drainSequence = ring.claimWaiting(start, timeoutNanos - reserveNanos, false);
-            boolean drained = drainSequence != Ring.NO_SLOT && awaitMarker(drainSequence, start, timeoutNanos - reserveNanos);
-            if (!drained) {
-                flusher.abandon(new TimeoutException("RingProducer.close(" + Duration.ofNanos(timeoutNanos)
-                        + ") ran out of time before this record was sent"));
-            }
-            processor.halt();
-            LockSupport.unpark(flusherThread); // a parked flusher sees the halt when it wakes
-            boolean flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 2);
-            if (!flusherStopped) {
-                // Blocked in KafkaProducer.send (metadata unknown, buffer full): an interrupt makes it throw.
-                flusherThread.interrupt();
-                flusherStopped = join(flusherThread, start, timeoutNanos - reserveNanos / 4);
-            }
-            // Kafka rounds to milliseconds; under 1 ms it would abort in-flight batches without a chance.
-            long remaining = Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeoutNanos - (System.nanoTime() - start));
-            try {
-                flusher.closeSink(Duration.ofNanos(remaining));
-            } catch (Throwable t) {
-                LOG.warn("closing the Kafka producer failed: {}", t.toString());
-            }
-            if (!flusherStopped) {
-                LOG.error("the flusher thread {} did not stop within the close deadline; it fails what is left"
-                        + " in the ring when it does", flusherThread.getName());
-            }
-            reporter.stop(Math.max(0, timeoutNanos - (System.nanoTime() - start)));
-            synchronized (this) {
-                terminated = true;
-                ScheduledThreadPoolExecutor d = deadlines;
-                if (d != null) {
-                    // Pending deadlines still fire; the periodic purge stops, and so does the thread.
-                    d.shutdown();
-                }
-            }
-            RingStats stats = stats();
-            long notDelivered = stats.failed() - failedBeforeClose + stats.pending();
-            if (notDelivered > 0) {
-                LOG.warn("RingProducer closed with {} record(s) not delivered; {}", notDelivered, stats);
-            }
-            return notDelivered;
-        } finally {
-            terminated = true;
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    /** Joins until {@code untilNanos} after {@code start}; an interrupt does not cut the wait short. */
-    private static boolean join(Thread thread, long start, long untilNanos) {
-        boolean interrupted = false;
-        long left;
-        while (thread.isAlive() && (left = untilNanos - (System.nanoTime() - start)) > 0) {
-            try {
-                TimeUnit.NANOSECONDS.timedJoin(thread, left);
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        return !thread.isAlive();
+        return engine.close(toNanos(timeout));
     }
 
     /**
@@ -665,10 +474,9 @@ public final class RingProducer implements AutoCloseable {
         long failed = accounting.failed.sum();
         long discarded = accounting.discarded.sum();
         long nonRecords = accounting.nonRecords.sum();
-        long claimed = buffer.getCursor() + 1;
+        long claimed = ring.cursor() + 1;
         long offered = claimed - nonRecords + discarded;
-        return new RingStats(offered, delivered, discarded, failed, buffer.getBufferSize(),
-                buffer.remainingCapacity(), accounting.blockStarted.sum(), accounting.blockNanos.sum(),
+        return new RingStats(offered, delivered, discarded, failed, ring.size(), ring.remaining(), accounting.blockStarted.sum(), accounting.blockNanos.sum(),
                 accounting.listenerErrors.sum(), accounting.producerReplacements.sum());
     }
 
@@ -729,42 +537,6 @@ public final class RingProducer implements AutoCloseable {
         }
     }
 
-    /** Keeps the flusher alive whatever its handler throws: report, count, carry on. */
-    private final class FlusherExceptionHandler implements ExceptionHandler<Slot> {
-        @Override
-        public void handleEventException(Throwable ex, long sequence, Slot event) {
-            LOG.error("unexpected error in the flusher at sequence {}; the flusher carries on", sequence, ex);
-        }
-
-        @Override
-        public void handleOnStartException(Throwable ex) {
-            LOG.error("flusher start failed", ex);
-        }
-
-        @Override
-        public void handleOnShutdownException(Throwable ex) {
-            LOG.error("flusher shutdown failed", ex);
-        }
-    }
-
-    private static final class DefaultThreadFactory implements ThreadFactory {
-        private final int instance;
-        private int count;
-
-        DefaultThreadFactory(int instance) {
-            this.instance = instance;
-        }
-
-        @Override
-        public synchronized Thread newThread(Runnable r) {
-            int n = count++;
-            String role = n == 0 ? "reporter" : n == 1 ? "flusher" : "deadlines";
-            Thread t = new Thread(r, "kafka-scenarios-" + role + "-" + instance);
-            t.setDaemon(true);
-            return t;
-        }
-    }
-
     /**
      * Configures a {@link RingProducer}. Not thread-safe: configure and build on one thread. Each
      * {@link #build()} makes a new producer with its own KafkaProducer and threads.
@@ -783,6 +555,7 @@ public final class RingProducer implements AutoCloseable {
         private long sendTimeoutNanos = DEFAULT_SEND_TIMEOUT.toNanos();
         private boolean sendWaitsForSpace = true;
         private long flusherParkNanos = FLUSHER_PARK_NANOS;
+        private NanoClock clock = NanoClock.SYSTEM;
 
         private Builder(Map<String, Object> kafkaConfig) {
             this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
@@ -844,8 +617,13 @@ public final class RingProducer implements AutoCloseable {
         }
 
         /**
-         * @param threadFactory makes the reporter thread (first call), the flusher thread (second) and,
-         *                      on the first {@code send}, the deadline thread (third)
+         * @param threadFactory makes every thread of the producer, all when it is built: the reporter,
+         *                      the flusher and the deadline thread (started on the first {@code send});
+         *                      later, a producer-closer thread each time a KafkaProducer in a fatal state
+         *                      is replaced. The task handed to it names its role in {@code toString()}
+         *                      ({@code kafka-scenarios-flusher}, {@code -reporter}, {@code -deadlines},
+         *                      {@code -producer-closer}). A factory that returns null makes {@code build()}
+         *                      throw; for a producer closer, the flusher closes the old producer itself.
          * @return this builder
          */
         public Builder threadFactory(ThreadFactory threadFactory) {
@@ -918,6 +696,12 @@ public final class RingProducer implements AutoCloseable {
          */
         Builder flusherPark(Duration park) {
             this.flusherParkNanos = park.toNanos();
+            return this;
+        }
+
+        /** Tests only: the clock that deadlines, block timeouts and the close budget are measured on. */
+        Builder clock(NanoClock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -260,7 +260,7 @@ class RingProducerTest {
     /** @return whether the thread is a flusher parked in its idle wait */
     private static boolean parkedIdle(Thread thread) {
         return thread.getState() == Thread.State.TIMED_WAITING
-                && java.util.Arrays.stream(thread.getStackTrace()).anyMatch(f -> f.getClassName().endsWith("FlusherWaitStrategy"));
+                && java.util.Arrays.stream(thread.getStackTrace()).anyMatch(f -> f.getClassName().endsWith("FlusherIdle"));
     }
 
     /** Ring sizes for the BLOCK exits: 2 waits for any slot (spin, then park), 64 for an eighth of the ring. */

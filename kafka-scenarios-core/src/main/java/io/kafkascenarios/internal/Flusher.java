@@ -1,84 +1,323 @@
 package io.kafkascenarios.internal;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.InvalidPidMappingException;
-import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.lmax.disruptor.EventHandler;
-import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
 
-import io.kafkascenarios.FailedRecord;
-
 /**
- * Drains published slots into the {@link RecordSink}, one Disruptor batch at a time.
+ * The flusher thread's loop: takes published slots in sequence order, copies each record out,
+ * releases the slot, and hands the copy to Kafka; runs {@code flush()} at flush markers; at close,
+ * drains up to the close sequence and closes the producer. Nothing thrown escapes: a record that
+ * cannot be handed to Kafka is failed with its cause and reported.
  *
- * <p>Thread: {@link #onEvent} and {@link #onShutdown} run only on the flusher thread (the Disruptor's
- * {@code BatchEventProcessor}). Each slot is released as soon as its bytes are copied out, so callers
- * get the slot back while Kafka is still sending. Nothing thrown escapes: a record that cannot be
- * handed to Kafka is counted as failed and reported.
+ * <h2>Close, from the flusher's side</h2>
+ * Phases: {@code RUNNING} → {@code DRAINING} (the closing thread called {@link #drain} with the
+ * close sequence) → {@code CLOSING} (everything up to the close sequence is handled; the flusher
+ * closes the producer with what is left of the close's deadline) → {@code DONE}. If the drain does not
+ * finish in time, the closing thread {@link #abandon}s it: {@code DRAINING} → {@code ABANDONED}; the
+ * flusher then closes the producer at once (Kafka fails what it holds), and fails every record it
+ * still meets instead of sending it, including records whose callers commit their slot after close
+ * returned: the flusher keeps going until the close sequence, however late, so no claimed slot is
+ * ever left without an outcome. The producer is closed on this thread, its owner, so an interrupt of
+ * the closing thread cannot cut Kafka's close short.
  *
- * <p>{@link #abandon} (from the closing thread) makes the flusher fail the records it still meets
- * instead of sending them: that is how {@code close} keeps its deadline. When the processor halts, the
- * flusher itself fails whatever is still in the ring, so nothing stays pending and no other thread
- * touches slots the flusher may still own.
+ * <p>Interrupts: the closing thread interrupts the flusher only when it abandons the drain, to break a
+ * {@code send} or {@code flush} blocked in Kafka, and says when that interrupt is delivered
+ * ({@code interruptSent}); the flusher clears it before closing the producer. Any other interrupt is
+ * stray and cleared where it would matter (before parks, after Kafka throws).
+ *
+ * <p>Threads: {@link #run} is the flusher thread. {@link #drain}, {@link #abandon},
+ * {@link #awaitDone} from the closing thread; the marker accessors from callers of {@code flush}.
  */
-public final class Flusher implements EventHandler<Slot> {
+public final class Flusher implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
-    private static final long PUBLISH_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final int RUNNING = 0;
+    static final int DRAINING = 1;
+    static final int ABANDONED = 2;
+    static final int CLOSING = 3;
+    static final int DONE = 4;
+    /** Kafka rounds to milliseconds; under 1 ms it would abort in-flight batches without a chance. */
+    private static final long MIN_KAFKA_CLOSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private final RingBuffer<Slot> ring;
-    private final Supplier<RecordSink> sinkFactory;
-    /** Written by the flusher only (created, replaced); read by the closer once the flusher stopped. */
-    private volatile RecordSink sink;
-    /** A fatal producer error seen on any thread: the flusher replaces that producer before its next send. */
-    private final AtomicReference<Condemned> condemned = new AtomicReference<>();
-    private static final long MIN_REPLACEMENT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final long MAX_REPLACEMENT_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private long replacementBackoffNanos = MIN_REPLACEMENT_BACKOFF_NANOS;
-    private long nextReplacementNanos = System.nanoTime() - MAX_REPLACEMENT_BACKOFF_NANOS - 1;
-    private final Accounting accounting;
+    private final Ring ring;
+    private final Sinks sinks;
+    private final Outcomes outcomes;
+    private final FlusherIdle idle;
     private final Reporter reporter;
-    private Sequence released;
+    private final NanoClock clock;
+    private final int maxBatch;
+
+    private final AtomicInteger phase = new AtomicInteger(RUNNING);
+    /** No sequence above it carries a record; {@code Long.MAX_VALUE} until close. */
+    private volatile long closeSequence = Long.MAX_VALUE;
+    private volatile long closeStartNanos;
+    private volatile long closeTimeoutNanos;
+    private volatile Throwable abandonCause;
+    private volatile boolean interruptSent;
+    private final CountDownLatch done = new CountDownLatch(1);
     /** Highest flush marker processed, whether Kafka's flush succeeded or not. */
     private final Sequence markerDone = new Sequence(-1);
-    /** Highest flush marker after which Kafka's flush returned normally. */
+    /** Highest flush marker after which every earlier record had its outcome. */
     private final Sequence markerFlushed = new Sequence(-1);
-    private volatile Throwable abandonCause;
-    private final FlusherWaitStrategy waitStrategy;
+    /** Records taken from the ring. Flusher thread only. */
+    private long handled;
+    private boolean producerClosed;
 
     /**
-     * @param ring the ring this flusher drains
-     * @param sink where records go first
-     * @param sinkFactory makes a new sink when a fatal error poisoned the current one
-     * @param accounting counters to update
-     * @param reporter where failures are queued
-     * @param waitStrategy how the flusher waits; told when a request's record went out
+     * @param ring the ring to drain
+     * @param sinks the producer(s) to send to
+     * @param outcomes settles records
+     * @param idle how to wait for records
+     * @param reporter told when the flusher stops
+     * @param clock time for the close budget
+     * @param maxBatch most slots taken before close and abandon are checked again
      */
-    public Flusher(RingBuffer<Slot> ring, RecordSink sink, Supplier<RecordSink> sinkFactory,
-                   Accounting accounting, Reporter reporter, FlusherWaitStrategy waitStrategy) {
+    public Flusher(Ring ring, Sinks sinks, Outcomes outcomes, FlusherIdle idle, Reporter reporter, NanoClock clock,
+                   int maxBatch) {
         this.ring = ring;
-        this.sink = sink;
-        this.sinkFactory = sinkFactory;
-        this.accounting = accounting;
+        this.sinks = sinks;
+        this.outcomes = outcomes;
+        this.idle = idle;
         this.reporter = reporter;
-        this.waitStrategy = waitStrategy;
+        this.clock = clock;
+        this.maxBatch = maxBatch;
     }
 
     @Override
-    public void setSequenceCallback(Sequence sequenceCallback) {
-        this.released = sequenceCallback;
+    public void run() {
+        try {
+            drainLoop();
+            finish();
+        } catch (Throwable t) {
+            // Unreachable by design (every step catches); if it happens, say so loudly and still end cleanly.
+            LOG.error("the flusher stopped unexpectedly; records left in the ring stay pending", t);
+        } finally {
+            phase.set(DONE);
+            try {
+                reporter.flusherStopped();
+            } finally {
+                done.countDown();
+            }
+        }
+    }
+
+    private void drainLoop() {
+        long next = ring.released() + 1;
+        while (next <= closeSequence) {
+            if (!producerClosed && phase.get() == ABANDONED) {
+                closeProducer();
+            }
+            if (!ring.isPublished(next)) {
+                idle.idle(ring, next);
+                continue;
+            }
+            int n = 0;
+            do {
+                handle(next++);
+            } while (++n < maxBatch && ring.isPublished(next));
+            idle.workDone();
+        }
+    }
+
+    private void handle(long sequence) {
+        Slot slot = ring.slot(sequence);
+        int kind = slot.kind;
+        if (kind == Slot.RECORD) {
+            handled++;
+            OutgoingRecord record;
+            try {
+                record = slot.copyOut(outcomes);
+            } catch (Throwable t) {
+                // Out of memory, most likely: the bytes are lost, the record is not. Read before release.
+                try {
+                    outcomes.failUncopied(slot, t);
+                } finally {
+                    ring.release(sequence);
+                }
+                return;
+            }
+            ring.release(sequence);
+            send(record);
+        } else if (kind == Slot.FLUSH) {
+            ring.release(sequence);
+            flushMarker(sequence);
+        } else {
+            ring.release(sequence);
+        }
+    }
+
+    private void send(OutgoingRecord record) {
+        if (phase.get() == ABANDONED) {
+            outcomes.fail(record, -1, abandonCause);
+            return;
+        }
+        Throwable unusable;
+        RecordSink sink;
+        try {
+            unusable = sinks.usableOrFailure();
+            sink = sinks.current();
+        } catch (Throwable t) {
+            unusable = t;
+            sink = null;
+        }
+        if (unusable != null) {
+            outcomes.fail(record, -1, unusable);
+            return;
+        }
+        try {
+            record.sentTo = sink;
+            sink.send(record, record);
+            if (record.completion != null) {
+                record.completion.sentToKafka();
+                idle.requestSent();
+            }
+        } catch (Throwable t) {
+            // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
+            // In a fatal state it may also have appended the record and call back later: outcomes are
+            // guarded so that the record is counted once.
+            Thread.interrupted();
+            sinks.noteIfFatal(sink, t);
+            boolean abandoned = phase.get() == ABANDONED && (t instanceof InterruptException);
+            outcomes.fail(record, -1, abandoned ? abandonCause : t);
+        }
+    }
+
+    private void flushMarker(long sequence) {
+        boolean flushed = false;
+        try {
+            // Kafka's flush covers the current producer; a replaced one counts once its close returned;
+            // the counts then say whether every record handed out before this marker has its outcome.
+            flushed = phase.get() < ABANDONED && flushProducer() && sinks.awaitRetired(this::abandoned)
+                    && outcomes.settled(handled);
+        } catch (Throwable t) {
+            LOG.warn("flush failed: {}", t.toString());
+        } finally {
+            if (flushed) {
+                markerFlushed.set(sequence);
+            }
+            markerDone.set(sequence);
+        }
+    }
+
+    private boolean abandoned() {
+        return phase.get() == ABANDONED;
+    }
+
+    private boolean flushProducer() {
+        try {
+            sinks.current().flush();
+            return true;
+        } catch (Throwable t) {
+            // Records are accounted by their callbacks; a failed flush only makes the waiter's flush() false.
+            Thread.interrupted();
+            LOG.warn("flush of the Kafka producer failed: {}", t.toString());
+            return false;
+        }
+    }
+
+    /** Everything up to the close sequence is handled: close the producer within the budget, wait for old ones. */
+    private void finish() {
+        if (!producerClosed) {
+            closeProducer();
+        }
+        long left = closeTimeoutNanos - (clock.nanoTime() - closeStartNanos);
+        if (left > 0) {
+            sinks.awaitRetired(() -> closeTimeoutNanos - (clock.nanoTime() - closeStartNanos) <= 0);
+        }
+    }
+
+    private void closeProducer() {
+        if (!phase.compareAndSet(DRAINING, CLOSING)) {
+            // ABANDONED: the closing thread interrupts this thread; take that interrupt before Kafka's
+            // close can see it (it would force the close).
+            while (!interruptSent) {
+                Thread.onSpinWait();
+            }
+        }
+        Thread.interrupted();
+        producerClosed = true;
+        long left = closeTimeoutNanos - (clock.nanoTime() - closeStartNanos);
+        try {
+            sinks.closeCurrent(Duration.ofNanos(left <= 0 ? 0 : Math.max(left, MIN_KAFKA_CLOSE_NANOS)));
+        } catch (Throwable t) {
+            Thread.interrupted();
+            LOG.warn("closing the Kafka producer failed: {}", t.toString());
+        }
+    }
+
+    /**
+     * Closing thread: drain up to {@code closeSequence}, then close the producer, all within the budget.
+     *
+     * @param closeSequence from {@link Ring#close()}
+     * @param startNanos when close started
+     * @param timeoutNanos the close's whole budget
+     */
+    public void drain(long closeSequence, long startNanos, long timeoutNanos) {
+        this.closeStartNanos = startNanos;
+        this.closeTimeoutNanos = timeoutNanos;
+        phase.compareAndSet(RUNNING, DRAINING);
+        this.closeSequence = closeSequence;
+    }
+
+    /**
+     * Closing thread: the drain ran out of time. From now on the flusher fails records instead of
+     * sending them, and closes the producer at once.
+     *
+     * @param cause each remaining record's failure
+     * @param flusherThread interrupted to break a send or flush blocked in Kafka
+     * @return true if this call abandoned the drain (false: the flusher was already closing)
+     */
+    public boolean abandon(Throwable cause, Thread flusherThread) {
+        abandonCause = cause;
+        if (!phase.compareAndSet(DRAINING, ABANDONED)) {
+            return false;
+        }
+        flusherThread.interrupt();
+        interruptSent = true;
+        LockSupport.unpark(flusherThread);
+        return true;
+    }
+
+    /**
+     * Waits for the flusher to finish, until {@code timeoutNanos} after {@code startNanos}; an
+     * interrupt does not cut the wait short.
+     *
+     * @param startNanos when the wait's budget started
+     * @param timeoutNanos the budget
+     * @return true if the flusher is done; an interrupt that came meanwhile is set again on return
+     */
+    public boolean awaitDone(long startNanos, long timeoutNanos) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                long left = timeoutNanos - (clock.nanoTime() - startNanos);
+                if (done.getCount() == 0 || left <= 0) {
+                    return done.getCount() == 0;
+                }
+                try {
+                    done.await(left, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** @return true once the flusher has finished */
+    public boolean isDone() {
+        return done.getCount() == 0;
     }
 
     /** @return the highest flush-marker sequence the flusher has processed, -1 if none */
@@ -89,272 +328,5 @@ public final class Flusher implements EventHandler<Slot> {
     /** @return the highest flush-marker sequence after which every earlier record had completed */
     public long markerFlushed() {
         return markerFlushed.get();
-    }
-
-    /**
-     * From now on, fail records instead of sending them. Any thread.
-     *
-     * @param cause reported as the failure cause of each such record
-     */
-    public void abandon(Throwable cause) {
-        abandonCause = cause;
-    }
-
-    @Override
-    public void onEvent(Slot slot, long sequence, boolean endOfBatch) {
-        int kind = slot.kind;
-        if (kind == Slot.RECORD) {
-            OutgoingRecord record;
-            try {
-                record = slot.copyOut(this);
-            } catch (Throwable t) {
-                // Out of memory, most likely: the bytes are lost, the record is not.
-                released.set(sequence);
-                failUncopied(slot, t);
-                return;
-            }
-            released.set(sequence);
-            send(record);
-        } else if (kind == Slot.FLUSH) {
-            released.set(sequence);
-            if (flushSink()) {
-                markerFlushed.set(sequence);
-            }
-            markerDone.set(sequence);
-        } else {
-            released.set(sequence);
-        }
-    }
-
-    private void send(OutgoingRecord record) {
-        Throwable abandoned = abandonCause;
-        if (abandoned != null) {
-            fail(record, -1, abandoned);
-            return;
-        }
-        Condemned condemned = this.condemned.get();
-        if (condemned != null && !replaceSink(condemned, record)) {
-            return;
-        }
-        RecordSink current = sink;
-        try {
-            record.sentTo = current;
-            current.send(record, record);
-            if (record.completion != null) {
-                record.completion.sentToKafka();
-                waitStrategy.requestSent();
-            }
-        } catch (Throwable t) {
-            // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
-            // In a fatal state it may also have appended the record and call back later: fail() and
-            // completed() are guarded so that the record is counted once.
-            clearInterrupt(t);
-            noteIfFatal(current, t);
-            fail(record, -1, t);
-        }
-    }
-
-    /** A producer in a fatal state and why. Allocated only when that happens. */
-    private static final class Condemned {
-        final RecordSink sink;
-        final Throwable cause;
-
-        Condemned(RecordSink sink, Throwable cause) {
-            this.sink = sink;
-            this.cause = cause;
-        }
-    }
-
-    /**
-     * Replaces a producer in a fatal state: make a new one, and close the old one on a thread of its
-     * own (Kafka's close joins its I/O thread, which runs every aborted record's callback), so the
-     * flusher never waits for it. Replacements back off exponentially while the cause persists; in
-     * between, records fail at once with the fatal cause. Flusher thread.
-     *
-     * @param condemned the producer to replace and why
-     * @param record the record about to be sent, failed if there is no usable producer
-     * @return true if there is a usable producer
-     */
-    private boolean replaceSink(Condemned condemned, OutgoingRecord record) {
-        if (condemned.sink != sink) {
-            this.condemned.compareAndSet(condemned, null); // a late error from a producer already replaced
-            return true;
-        }
-        long now = System.nanoTime();
-        if (now - nextReplacementNanos < 0) {
-            fail(record, -1, condemned.cause);
-            return false;
-        }
-        RecordSink old = sink;
-        try {
-            sink = sinkFactory.get();
-        } catch (Throwable t) {
-            t.addSuppressed(condemned.cause);
-            LOG.error("the Kafka producer is in a fatal state ({}) and a new one could not be made; retrying in {} ms",
-                    condemned.cause.toString(), TimeUnit.NANOSECONDS.toMillis(replacementBackoffNanos), t);
-            backOff(now);
-            fail(record, -1, t);
-            return false;
-        }
-        this.condemned.compareAndSet(condemned, null);
-        accounting.producerReplacements.increment();
-        LOG.warn("replaced the Kafka producer after a fatal error: {}", condemned.cause.toString());
-        backOff(now);
-        Thread closer = new Thread(() -> {
-            try {
-                old.close(Duration.ZERO);
-            } catch (Throwable t) {
-                LOG.warn("closing the failed Kafka producer: {}", t.toString());
-            }
-        }, "kafka-scenarios-producer-closer");
-        closer.setDaemon(true);
-        closer.start();
-        return true;
-    }
-
-    /** The next replacement waits twice as long as the last, up to 30 s, unless the last was long ago. */
-    private void backOff(long now) {
-        if (now - nextReplacementNanos > MAX_REPLACEMENT_BACKOFF_NANOS) {
-            replacementBackoffNanos = MIN_REPLACEMENT_BACKOFF_NANOS;
-        } else {
-            replacementBackoffNanos = Math.min(replacementBackoffNanos * 2, MAX_REPLACEMENT_BACKOFF_NANOS);
-        }
-        nextReplacementNanos = now + replacementBackoffNanos;
-    }
-
-    /** Any thread (Kafka's I/O thread included): only records the error, against the producer that gave it. */
-    private void noteIfFatal(RecordSink from, Throwable t) {
-        if (condemned.get() == null && from == sink && isFatal(t)) {
-            condemned.compareAndSet(null, new Condemned(from, t));
-        }
-    }
-
-    /**
-     * Errors after which a KafkaProducer with idempotence accepts nothing more: the ones kafka-clients
-     * 4.x's TransactionManager turns into its fatal state. Others (an out-of-order sequence, an expired
-     * authentication) it recovers from by itself.
-     */
-    static boolean isFatal(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof ProducerFencedException || c instanceof ClusterAuthorizationException
-                    || c instanceof TransactionalIdAuthorizationException || c instanceof UnsupportedVersionException
-                    || c instanceof InvalidPidMappingException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Closes the current producer. Closing thread, after the flusher stopped (or was given up on).
-     *
-     * @param timeout how long Kafka may take to complete in-flight records
-     */
-    public void closeSink(Duration timeout) {
-        sink.close(timeout);
-    }
-
-    private boolean flushSink() {
-        if (abandonCause != null) {
-            return false;
-        }
-        try {
-            sink.flush();
-            return true;
-        } catch (Throwable t) {
-            // Records are accounted by their callbacks; a failed flush only makes the waiter's flush() false.
-            clearInterrupt(t);
-            LOG.warn("flush of the Kafka producer failed: {}", t.toString());
-            return false;
-        }
-    }
-
-    /**
-     * Kafka re-asserts the interrupt status when it throws {@link InterruptException}. The flusher is
-     * stopped by halting its processor, never by an interrupt, so a stray interrupt is cleared: left
-     * set, it would fail every later send and make the idle wait spin.
-     */
-    private static void clearInterrupt(Throwable t) {
-        if (t instanceof InterruptException || t instanceof InterruptedException) {
-            Thread.interrupted();
-        }
-    }
-
-    @Override
-    public void onShutdown() {
-        Thread.interrupted();
-        Throwable cause = abandonCause;
-        if (cause == null) {
-            cause = new IllegalStateException("RingProducer stopped before this record was sent");
-        }
-        long next = released == null ? 0 : released.get() + 1;
-        long cursor = ring.getCursor();
-        for (long s = next; s <= cursor; s++) {
-            // A caller that claimed before close publishes within nanoseconds; one that claims after
-            // close aborts its own slot. Do not wait long for either.
-            long deadline = System.nanoTime() + PUBLISH_GRACE_NANOS;
-            while (!ring.isAvailable(s) && System.nanoTime() - deadline < 0) {
-                Thread.yield();
-            }
-            if (ring.isAvailable(s)) {
-                Slot slot = ring.get(s);
-                if (slot.kind == Slot.RECORD) {
-                    failUncopiedOrCopy(slot, cause);
-                }
-            }
-            if (released != null) {
-                released.set(s);
-            }
-        }
-        reporter.flusherStopped();
-    }
-
-    private void failUncopiedOrCopy(Slot slot, Throwable cause) {
-        OutgoingRecord record;
-        try {
-            record = slot.copyOut(this);
-        } catch (Throwable t) {
-            failUncopied(slot, cause);
-            return;
-        }
-        fail(record, -1, cause);
-    }
-
-    private void failUncopied(Slot slot, Throwable cause) {
-        accounting.failed.increment();
-        if (slot.completion != null) {
-            slot.completion.fail(cause);
-        }
-        reporter.recordFailure(new FailedRecord(slot.topic, slot.partition, null, null), cause);
-    }
-
-    private void fail(OutgoingRecord record, int partition, Throwable cause) {
-        if (!record.finish()) {
-            return;
-        }
-        accounting.failed.increment();
-        if (record.completion != null) {
-            record.completion.fail(cause);
-        }
-        Integer requested = record.partition();
-        int p = partition >= 0 ? partition : requested == null ? -1 : requested;
-        reporter.recordFailure(new FailedRecord(record.topic(), p, record.key(), record.value()), cause);
-    }
-
-    /** Completion of one record. Runs on Kafka's I/O thread: counts and enqueues, never blocks. */
-    void completed(OutgoingRecord record, RecordMetadata metadata, Exception exception) {
-        if (exception == null) {
-            if (!record.finish()) {
-                return;
-            }
-            accounting.delivered.increment();
-            if (record.completion != null) {
-                record.completion.succeed(metadata);
-            }
-        } else {
-            // A late error from a producer already replaced must not condemn its successor.
-            noteIfFatal(record.sentTo, exception);
-            fail(record, metadata == null ? -1 : metadata.partition(), exception);
-        }
     }
 }

@@ -12,10 +12,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * of two, because everything in flight is retained until the broker answers.
  *
  * <p>Threads: built on the flusher thread; {@link #onCompletion} runs on Kafka's I/O thread (or the
- * closing thread when Kafka aborts it) and only counts and enqueues.
+ * thread closing a producer, when Kafka aborts it) and only counts and enqueues.
  */
 final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Callback {
-    private final Flusher flusher;
+    private final Outcomes outcomes;
     /** The caller's future for a {@code send}; null for an {@code offer}. */
     final RecordCompletion completion;
     /** The producer this record was handed to: a fatal error only condemns that one. Flusher thread writes. */
@@ -24,10 +24,10 @@ final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Cal
             AtomicIntegerFieldUpdater.newUpdater(OutgoingRecord.class, "finished");
     private volatile int finished;
 
-    OutgoingRecord(Flusher flusher, RecordCompletion completion, String topic, Integer partition, Long timestamp,
+    OutgoingRecord(Outcomes outcomes, RecordCompletion completion, String topic, Integer partition, Long timestamp,
                    byte[] key, byte[] value, RecordHeaders headers) {
         super(topic, partition, timestamp, key, value, headers);
-        this.flusher = flusher;
+        this.outcomes = outcomes;
         this.completion = completion;
     }
 
@@ -43,6 +43,6 @@ final class OutgoingRecord extends ProducerRecord<byte[], byte[]> implements Cal
 
     @Override
     public void onCompletion(RecordMetadata metadata, Exception exception) {
-        flusher.completed(this, metadata, exception);
+        outcomes.completed(this, metadata, exception);
     }
 }

@@ -1,16 +1,31 @@
 package io.kafkascenarios.internal;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import com.lmax.disruptor.WaitStrategy;
 
 /**
- * Claims ring slots under the on-full policy, and counts what the policy did.
+ * The ring of pre-allocated slots and its one door: {@link #claim} (or {@link #claimWaiting}) a
+ * sequence, write its {@link #slot}, then {@link #commit} it, or {@link #abort} it if the write threw.
+ * The flusher reads published slots ({@link #isPublished}) and {@link #release}s each one once its
+ * bytes are copied out. The on-full policy lives here too, with its counters.
  *
- * <p>Threads: {@link #claim} and {@link #claimWaiting} on any caller thread (the ring is
- * multi-producer); {@link #close} from the closing thread. Lock-free on the path where a slot is
- * free: one CAS on the ring's cursor.
+ * <h2>Close</h2>
+ * {@link #close()} sets the closed flag and returns the <em>close sequence</em>: the cursor read after
+ * the flag, behind a full fence. Every claim re-reads the flag after its CAS on the cursor, so a
+ * sequence above the close sequence was claimed after the flag was visible and is aborted by its own
+ * claimer: only sequences up to the close sequence can carry a record, and the flusher's work at
+ * close is exactly those (see {@code Flusher}). A caller that claimed before close keeps its slot and
+ * commits it whenever it gets there; nobody else touches that slot.
+ *
+ * <p>Threads: {@code claim*}, {@code commit}, {@code abort} on any caller thread (multi-producer; one
+ * CAS on the cursor when a slot is free, no lock); {@link #isPublished}, {@link #release} on the
+ * flusher only; {@link #close} on the closing thread. The ring never signals anyone on commit: a
+ * caller that finds the ring full wakes a parked flusher ({@link FlusherIdle#wakeIfParked}).
  */
 public final class Ring {
     /** Returned instead of a sequence when no slot was claimed: the record was discarded and counted. */
@@ -25,34 +40,56 @@ public final class Ring {
     private static final long MAX_PARK_NANOS = 1_000_000;
 
     private final RingBuffer<Slot> buffer;
+    /** The flusher's position: slots up to it are free again. Gates the claims. */
+    private final Sequence released = new Sequence(-1);
     private final Accounting accounting;
     private final boolean blockWhenFull;
     private final long blockTimeoutNanos;
     /** Free slots a parked BLOCK caller waits for before it claims again: an eighth of the ring. */
     private final int resumeAt;
-    private final FlusherWaitStrategy flusherWait;
+    private final FlusherIdle flusherIdle;
+    private final NanoClock clock;
     private volatile boolean closed;
 
     /**
-     * @param buffer the pre-allocated ring
+     * @param size slots, a power of two
+     * @param slotCapacity bytes of key, value and headers per slot
      * @param accounting counters for discards and waits
      * @param blockWhenFull wait for a slot (true) or discard (false) when full
      * @param blockTimeoutNanos longest wait when blocking; {@code Long.MAX_VALUE} for no limit
-     * @param flusherWait the flusher's wait strategy, to wake it when the ring is full
+     * @param flusherIdle the flusher's idle strategy, to wake it when the ring is full
+     * @param clock time for the waits
      */
-    public Ring(RingBuffer<Slot> buffer, Accounting accounting, boolean blockWhenFull, long blockTimeoutNanos,
-                FlusherWaitStrategy flusherWait) {
-        this.buffer = buffer;
-        this.flusherWait = flusherWait;
+    public Ring(int size, int slotCapacity, Accounting accounting, boolean blockWhenFull, long blockTimeoutNanos,
+                FlusherIdle flusherIdle, NanoClock clock) {
+        this.buffer = RingBuffer.createMultiProducer(() -> new Slot(slotCapacity), size, NoSignal.INSTANCE);
+        this.buffer.addGatingSequences(released);
+        this.flusherIdle = flusherIdle;
+        this.clock = clock;
         this.accounting = accounting;
         this.blockWhenFull = blockWhenFull;
         this.blockTimeoutNanos = blockTimeoutNanos;
-        this.resumeAt = Math.max(1, buffer.getBufferSize() / 8);
+        this.resumeAt = Math.max(1, size / 8);
     }
 
-    /** @return the underlying ring */
-    public RingBuffer<Slot> buffer() {
-        return buffer;
+    /** @return the slot of a claimed or published sequence */
+    public Slot slot(long sequence) {
+        return buffer.get(sequence);
+    }
+
+    /** @return slots in the ring */
+    public int size() {
+        return buffer.getBufferSize();
+    }
+
+    /** @return free slots now */
+    public long remaining() {
+        return buffer.remainingCapacity();
+    }
+
+    /** @return the highest claimed sequence (claims, not publications), -1 if none */
+    public long cursor() {
+        return buffer.getCursor();
     }
 
     /** @return true once {@link #close} was called */
@@ -60,23 +97,31 @@ public final class Ring {
         return closed;
     }
 
-    /** Refuses new records from now on; callers waiting for a slot give up at the end of their next park. */
-    public void close() {
+    /**
+     * Refuses records from now on: later claims abort their slot and return {@link #CLOSED} or
+     * {@link #NO_SLOT}; callers waiting for a slot give up at the end of their next park.
+     *
+     * @return the close sequence: no sequence above it carries a record
+     */
+    public long close() {
         closed = true;
+        // Store/Load: the flag must be visible before the cursor is read. A claimer's CAS on the cursor
+        // comes before its read of the flag, so whichever claim this read misses sees the flag.
+        VarHandle.fullFence();
+        return buffer.getCursor();
     }
 
     /**
      * Claims a slot for one record under the on-full policy. On {@link #NO_SLOT} the record was
      * discarded and counted.
      *
-     * @return the claimed sequence, which the caller must publish, {@link #NO_SLOT} (discarded), or
-     *         {@link #CLOSED}
+     * @return the claimed sequence, which the caller must {@link #commit} or {@link #abort},
+     *         {@link #NO_SLOT} (discarded), or {@link #CLOSED}
      */
     public long claim() {
         try {
             long sequence = buffer.tryNext();
-            // Re-checked after the claim: if close() set the flag after this caller's first check, either
-            // this read sees it, or the claim came first and close() will find the slot in the ring.
+            // Re-checked after the claim: see the class comment.
             if (closed) {
                 abort(sequence);
                 return CLOSED;
@@ -86,7 +131,7 @@ public final class Ring {
             // A stack-less singleton: the full path allocates nothing either. A burst after an idle
             // moment can fill the ring while the flusher sleeps out a park: the first caller to find
             // it full wakes it (a volatile read when it is not parked).
-            flusherWait.wakeIfParked();
+            flusherIdle.wakeIfParked();
             if (!blockWhenFull) {
                 accounting.discarded.increment();
                 return NO_SLOT;
@@ -97,9 +142,9 @@ public final class Ring {
 
     private long claimBlocking() {
         accounting.blockStarted.increment();
-        long start = System.nanoTime();
-        long sequence = claimWaiting(start, blockTimeoutNanos, true, resumeAt);
-        long waited = System.nanoTime() - start;
+        long start = clock.nanoTime();
+        long sequence = claimWaiting(start, blockTimeoutNanos, resumeAt);
+        long waited = clock.nanoTime() - start;
         accounting.blockNanos.add(waited);
         accounting.blockMaxNanos.accumulate(waited);
         if (sequence == NO_SLOT) {
@@ -108,6 +153,15 @@ public final class Ring {
         }
         accounting.blockStopped.increment();
         return sequence;
+    }
+
+    /**
+     * Makes a written slot visible to the flusher (a release store).
+     *
+     * @param sequence a sequence this thread claimed
+     */
+    public void commit(long sequence) {
+        buffer.publish(sequence);
     }
 
     /**
@@ -122,37 +176,37 @@ public final class Ring {
     }
 
     /**
-     * Waits for a slot until the timeout, an interrupt (the interrupt status is kept) or, if
-     * {@code stopOnClose}, until the ring is closed (a slot won after close is aborted).
+     * Waits for a slot until the timeout, an interrupt (the interrupt status is kept) or until the ring
+     * is closed (a slot won after close is aborted). Wakes a parked flusher at the first full ring,
+     * even when the timeout is zero.
      *
-     * @param startNanos when the wait started ({@link System#nanoTime()})
+     * @param startNanos when the wait started, on this ring's clock
      * @param timeoutNanos longest wait; {@code Long.MAX_VALUE} for no limit
-     * @param stopOnClose give up when the ring is closed
-     * @return the claimed sequence, or {@link #NO_SLOT}
+     * @return the claimed sequence, or {@link #NO_SLOT}; nothing is counted
      */
-    public long claimWaiting(long startNanos, long timeoutNanos, boolean stopOnClose) {
-        return claimWaiting(startNanos, timeoutNanos, stopOnClose, 1);
+    public long claimWaiting(long startNanos, long timeoutNanos) {
+        return claimWaiting(startNanos, timeoutNanos, 1);
     }
 
     /**
-     * As {@link #claimWaiting(long, long, boolean)}, but once the first attempts failed, tries again
-     * only when {@code resumeAt} slots are free (or the timeout expired): a blocked telemetry caller
-     * then refills the ring in bursts instead of waking for every slot the flusher frees, which costs
-     * a park and a wake-up per record on exactly the CPU the flusher needs. Once its parks reach their
-     * longest (after about 1.3 ms), one free slot will do again, so that other threads taking slots
-     * one at a time cannot starve it.
+     * As {@link #claimWaiting(long, long)}, but once the first attempts failed, tries again only when
+     * {@code resumeAt} slots are free (or the timeout expired): a blocked telemetry caller then refills
+     * the ring in bursts instead of waking for every slot the flusher frees, which costs a park and a
+     * wake-up per record on exactly the CPU the flusher needs. Once its parks reach their longest
+     * (after about 1.3 ms), one free slot will do again, so that other threads taking slots one at a
+     * time cannot starve it.
      */
-    private long claimWaiting(long startNanos, long timeoutNanos, boolean stopOnClose, int resumeAt) {
+    private long claimWaiting(long startNanos, long timeoutNanos, int resumeAt) {
         int spins = 0;
         long parkNanos = MIN_PARK_NANOS;
         boolean free = true;
         boolean woke = false;
         while (true) {
-            boolean expired = System.nanoTime() - startNanos >= timeoutNanos;
+            boolean expired = clock.nanoTime() - startNanos >= timeoutNanos;
             if (free || expired) {
                 try {
                     long sequence = buffer.tryNext();
-                    if (stopOnClose && closed) {
+                    if (closed) {
                         abort(sequence);
                         return NO_SLOT;
                     }
@@ -161,22 +215,64 @@ public final class Ring {
                     // stack-less singleton; wait below
                 }
             }
-            if (expired || Thread.currentThread().isInterrupted() || (stopOnClose && closed)) {
-                return NO_SLOT;
-            }
             if (!woke) {
+                // Before any way out: a fail-fast caller must not leave the flusher asleep on a full ring.
                 woke = true;
-                flusherWait.wakeIfParked();
+                flusherIdle.wakeIfParked();
+            }
+            if (expired || closed || Thread.currentThread().isInterrupted()) {
+                return NO_SLOT;
             }
             // Spinning pays only for a single slot, which the flusher frees within microseconds.
             if (resumeAt == 1 && ++spins < SPINS) {
                 Thread.onSpinWait();
             } else {
-                long left = timeoutNanos - (System.nanoTime() - startNanos);
+                long left = timeoutNanos - (clock.nanoTime() - startNanos);
                 LockSupport.parkNanos(this, Math.max(1, Math.min(parkNanos, left)));
                 parkNanos = Math.min(parkNanos * 2, MAX_PARK_NANOS);
             }
             free = buffer.hasAvailableCapacity(parkNanos >= MAX_PARK_NANOS ? 1 : resumeAt);
+        }
+    }
+
+    /**
+     * Flusher thread: whether a sequence was committed or aborted (an acquire read: the slot's contents
+     * are visible after a true answer). A claimed but unpublished sequence answers false, whatever the
+     * cursor says.
+     *
+     * @param sequence a sequence at or after the flusher's position
+     * @return true if its claimer has published it
+     */
+    public boolean isPublished(long sequence) {
+        return sequence <= buffer.getCursor() && buffer.isAvailable(sequence);
+    }
+
+    /**
+     * Flusher thread: the slot's bytes are copied out; callers may claim it again.
+     *
+     * @param sequence the sequence just handled
+     */
+    public void release(long sequence) {
+        released.set(sequence);
+    }
+
+    /** @return the last sequence the flusher released, -1 if none */
+    public long released() {
+        return released.get();
+    }
+
+    /** Publishers never signal: the flusher parks and is woken explicitly, so a publish costs no syscall. */
+    private static final class NoSignal implements WaitStrategy {
+        static final NoSignal INSTANCE = new NoSignal();
+
+        @Override
+        public long waitFor(long sequence, Sequence cursor, Sequence dependentSequence,
+                            com.lmax.disruptor.SequenceBarrier barrier) {
+            throw new UnsupportedOperationException("the flusher does not wait through a barrier");
+        }
+
+        @Override
+        public void signalAllWhenBlocking() {
         }
     }
 }

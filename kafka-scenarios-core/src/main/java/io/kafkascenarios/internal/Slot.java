@@ -181,13 +181,12 @@ public final class Slot {
     }
 
     /**
-     * Copies the record out of the slot. Flusher thread (or the closer once the flusher stopped);
-     * allocates: the copies are handed to Kafka and kept until the record completes.
+     * Copies the record out of the slot. Flusher thread; allocates: the copies are handed to Kafka and kept until the record completes.
      *
-     * @param flusher completes the record
+     * @param outcomes settles the record when Kafka calls back
      * @return a record that shares nothing with this slot
      */
-    OutgoingRecord copyOut(Flusher flusher) {
+    OutgoingRecord copyOut(Outcomes outcomes) {
         int k = Math.max(keyLength, 0);
         byte[] key = keyLength < 0 ? null : Arrays.copyOfRange(data, 0, keyLength);
         byte[] value = valueLength < 0 ? null : Arrays.copyOfRange(data, k, k + valueLength);
@@ -209,7 +208,7 @@ public final class Slot {
                 headers.add(hk, hv);
             }
         }
-        return new OutgoingRecord(flusher, completion, topic,
+        return new OutgoingRecord(outcomes, completion, topic,
                 partition < 0 ? null : partition,
                 timestamp < 0 ? null : timestamp,
                 key, value, headers);
