@@ -463,6 +463,11 @@ public final class RingProducer implements AutoCloseable {
         return engine.close(toNanos(timeout));
     }
 
+    /** Tests only: close has begun (the ring refuses records). */
+    boolean isClosing() {
+        return ring.isClosed();
+    }
+
     /**
      * A snapshot of the accounting. Allocates one small object; not for the hot path.
      *

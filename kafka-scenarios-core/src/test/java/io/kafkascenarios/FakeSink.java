@@ -3,6 +3,7 @@ package io.kafkascenarios;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +61,10 @@ final class FakeSink implements RecordSink {
     volatile boolean keepRecords = true;
     final AtomicLong sendCalls = new AtomicLong();
     volatile boolean closed;
+    /** When non-null, close() waits for it first: a real close(ZERO) joins Kafka's I/O thread. */
+    volatile CountDownLatch closeGate;
+    /** Counted down when close() is entered. */
+    final CountDownLatch closeEntered = new CountDownLatch(1);
 
     FakeSink() {
         io = new Thread(() -> {
@@ -131,6 +136,15 @@ final class FakeSink implements RecordSink {
     /** Like KafkaProducer: waits up to the timeout, then aborts what is incomplete, calling back before returning. */
     @Override
     public void close(Duration timeout) {
+        closeEntered.countDown();
+        CountDownLatch g = closeGate;
+        if (g != null) {
+            try {
+                g.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         closed = true;
         long deadline = System.nanoTime() + timeout.toNanos();
         while (incomplete.get() > 0 && System.nanoTime() < deadline) {
