@@ -33,7 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Thread: the flusher only, but for {@link #wakeIfParked()}, which any thread may call.
  */
 public final class FlusherIdle {
-    static final int SPINS = 100;
+    /** Idle steps that only spin before the first yield or park. */
+    public static final int SPINS = 100;
     private final long parkNanos;
     private final long maxParkNanos;
     private final long hotNanos;
