@@ -112,18 +112,24 @@ public final class Flusher implements Runnable {
     private void drainLoop() {
         long next = ring.released() + 1;
         while (next <= closeSequence) {
-            if (!producerClosed && phase.get() == ABANDONED) {
-                closeProducer();
+            try {
+                if (!producerClosed && phase.get() == ABANDONED) {
+                    closeProducer();
+                }
+                if (!ring.isPublished(next)) {
+                    idle.idle(ring, next);
+                    continue;
+                }
+                int n = 0;
+                do {
+                    handle(next++); // moves on even if handling throws: a slot is never taken twice
+                } while (++n < maxBatch && ring.isPublished(next));
+                idle.workDone();
+            } catch (Throwable t) {
+                // Each step settles its record itself; what reaches here (an Error while reporting, say)
+                // must not stop the one thread that drains the ring.
+                LOG.error("unexpected error in the flusher before sequence {}; the flusher carries on", next, t);
             }
-            if (!ring.isPublished(next)) {
-                idle.idle(ring, next);
-                continue;
-            }
-            int n = 0;
-            do {
-                handle(next++);
-            } while (++n < maxBatch && ring.isPublished(next));
-            idle.workDone();
         }
     }
 
