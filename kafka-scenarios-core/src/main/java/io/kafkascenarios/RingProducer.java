@@ -65,9 +65,12 @@ import io.kafkascenarios.internal.Slot;
  *       futures (never blocks).</li>
  *   <li>The reporter thread: the only one that calls the {@link RingProducerListener}.</li>
  *   <li>The deadline thread, started by the first {@link #send}: fails futures whose deadline passed.</li>
+ *   <li>A producer-closer thread, each time a KafkaProducer in a fatal state is replaced: closes it.</li>
  * </ul>
- * These threads come from {@link Builder#threadFactory}; by default they are daemon threads named
- * {@code kafka-scenarios-reporter-N}, {@code kafka-scenarios-flusher-N} and {@code kafka-scenarios-deadlines-N}.
+ * These threads come from {@link Builder#threadFactory}, each task naming its role; by default they
+ * are daemon threads named {@code kafka-scenarios-reporter-N}, {@code kafka-scenarios-flusher-N},
+ * {@code kafka-scenarios-deadlines-N} and {@code kafka-scenarios-producer-closer-N}. Interrupts: see
+ * each method; a stray interrupt of the flusher is cleared and changes nothing.
  */
 public final class RingProducer implements AutoCloseable {
     /** Let Kafka's partitioner choose the partition. */
@@ -289,7 +292,10 @@ public final class RingProducer implements AutoCloseable {
      * never for Kafka itself), or, with {@link Builder#sendWaitsForSpace(boolean) sendWaitsForSpace(false)},
      * fails at once; either way the future fails with stage {@code RING_SPACE} and the record counts as
      * discarded. A record whose future timed out later is still delivered or failed, and counted so in
-     * {@link #stats()}; cancelling the future does not withdraw the record either.
+     * {@link #stats()}; cancelling the future does not withdraw the record either. An interrupt while
+     * the caller waits for space ends the wait: the future fails with Kafka's
+     * {@link org.apache.kafka.common.errors.InterruptException}, the record counts as discarded, and
+     * the interrupt status is kept.
      *
      * <p>Threads: call it from any thread. The future is completed on Kafka's I/O thread (the
      * acknowledgement), the flusher thread, or the producer's deadline thread, so dependent stages added
@@ -422,6 +428,9 @@ public final class RingProducer implements AutoCloseable {
      * passes. The flusher runs {@code KafkaProducer.flush()} when it reaches this call's marker in the
      * ring; while it waits there (up to Kafka's {@code delivery.timeout.ms} when the broker is down,
      * whatever this call's timeout) new offers fill the ring. Call it at checkpoints, not per record.
+     * "Completed" includes records held by a KafkaProducer that was replaced after a fatal error: the
+     * flusher waits for that producer's close, and then checks the counts, so that true means
+     * {@link RingStats#pending()} holds none of the records offered before the call.
      *
      * @param timeout how long to wait at most
      * @return true if everything offered before the call has completed (delivered or failed); false on
@@ -446,15 +455,25 @@ public final class RingProducer implements AutoCloseable {
      * Stops accepting records, drains the ring to Kafka and closes the KafkaProducer, all within
      * {@code timeout}. From the moment close starts, {@code offer} throws {@link IllegalStateException}
      * and callers blocked on a full ring give up (their records count as discarded). Records that
-     * could not be delivered in time are failed (with a {@link TimeoutException} cause, or the error
-     * Kafka gave them), counted in {@link RingStats#failed()} and reported to the listener with their
-     * bytes.
+     * could not be delivered in time are failed (with a {@link java.util.concurrent.TimeoutException}
+     * cause, or the error Kafka gave them), counted in {@link RingStats#failed()} and reported to the
+     * listener with their bytes.
      *
-     * <p>Thread: any caller thread, not the listener (the reporter makes its last report during
-     * close). The first call does the work; a concurrent or later call waits for it, up to its own
-     * timeout, and returns the same result, or, if the first is still running, the records not
-     * delivered so far. An interrupt of the closing thread does not shorten the close; the interrupt
-     * status is kept.
+     * <p>A record whose caller had claimed its slot when close began (it was inside {@code offer},
+     * {@code offerWith} or {@code send}) is never dropped: the flusher drains up to the last claimed
+     * slot, however late the caller commits it; after the deadline such a record is failed and
+     * reported, and a {@code send}'s future completes. The KafkaProducer is closed on the flusher
+     * thread, with what is left of the deadline.
+     *
+     * <p>When close returns with {@code stats().pending() == 0}, the stats are final. A positive
+     * {@code pending()} counts records still in a caller's hands, or left to a flusher that overran
+     * the deadline (logged); each is failed and reported when the flusher reaches it.
+     *
+     * <p>Thread: any caller thread, not the listener and not a future's dependent stage running on the
+     * producer's threads (close would wait for itself until its deadline). The first call does the
+     * work; a concurrent or later call waits for it, up to its own timeout, and returns the same
+     * result, or, if the first is still running, the records not delivered so far. An interrupt of a
+     * closing thread does not shorten the close; the interrupt status is kept.
      *
      * @param timeout the deadline for the whole close
      * @return how many records pending when close started (or offered during it) were not delivered

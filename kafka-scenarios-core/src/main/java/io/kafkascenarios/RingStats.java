@@ -9,8 +9,12 @@ import java.time.Duration;
  * {@code offered() == delivered() + discarded() + failed() + pending()}. The counters are read one
  * after the other, not atomically: while records are moving, a snapshot may count as pending a record
  * that has just completed, or for a few nanoseconds a slot being claimed for a flush marker or for a
- * write that then throws; {@code pending()} is never negative and never misses a record. Once
- * {@link RingProducer#flush} returns true, or {@link RingProducer#close} returns, it is exact.
+ * write that then throws; {@code pending()} is never negative and never misses a record. After
+ * {@link RingProducer#flush} returned true, none of the records offered before that call is pending.
+ * Once {@link RingProducer#close} has returned with {@code pending() == 0}, nothing changes any more;
+ * a positive {@code pending()} then counts records in a caller's hands (claimed before close, not yet
+ * committed) or left to a flusher that overran the deadline, each failed and reported when the
+ * flusher reaches it.
  */
 public final class RingStats {
     private final long offered;
