@@ -100,14 +100,8 @@ class RingProducerEdgesTest {
     @Test
     void b_aRecordCommittedAfterCloseReturnedIsFailedAndReported() throws Exception {
         producer = builder().build(sink);
-        CountDownLatch claimed = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Boolean> offered = CompletableFuture.supplyAsync(() -> producer.offerWith("slow", (arg, buf) -> {
-            claimed.countDown();
-            awaitUninterruptibly(release);
-            buf.put(new byte[] {7}, 0, 1);
-        }, null), r -> new Thread(r, "slow-writer").start());
-        claimed.await();
+        CompletableFuture<Boolean> offered = offerHeldBetweenClaimAndCommit(release);
 
         long notDelivered = producer.close(Duration.ofMillis(200));
         assertThat(notDelivered).isEqualTo(1);
@@ -147,17 +141,13 @@ class RingProducerEdgesTest {
     @Test
     void b_aRecordCommittedWhileCloseDrainsIsDelivered() throws Exception {
         producer = builder().build(sink);
-        CountDownLatch claimed = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture.runAsync(() -> producer.offerWith("slow", (arg, buf) -> {
-            claimed.countDown();
-            awaitUninterruptibly(release);
-        }, null), r -> new Thread(r, "slow-writer").start());
-        claimed.await();
+        CompletableFuture<Boolean> offered = offerHeldBetweenClaimAndCommit(release);
         CompletableFuture<Long> close = CompletableFuture.supplyAsync(() -> producer.close(WAIT),
                 r -> new Thread(r, "closer").start());
         assertRefusesRecords();
         release.countDown();
+        assertThat(offered.get()).isTrue();
         assertThat(close.get()).isZero();
         assertThat(producer.stats().delivered()).isEqualTo(1);
         assertThat(sink.sent()).hasSize(1);
@@ -226,13 +216,8 @@ class RingProducerEdgesTest {
     @Test
     void f_theFlusherParksWhileAClaimedSlotIsUnpublished() throws Exception {
         producer = builder().build(sink);
-        CountDownLatch claimed = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Boolean> offered = CompletableFuture.supplyAsync(() -> producer.offerWith("slow", (arg, buf) -> {
-            claimed.countDown();
-            awaitUninterruptibly(release);
-        }, null), r -> new Thread(r, "slow-writer").start());
-        claimed.await();
+        CompletableFuture<Boolean> offered = offerHeldBetweenClaimAndCommit(release);
         await().atMost(WAIT).until(() -> parkedIdle(flusher()));
         release.countDown();
         assertThat(offered.get()).isTrue();
@@ -385,6 +370,21 @@ class RingProducerEdgesTest {
         } finally {
             assertThat(Thread.interrupted()).isTrue();
         }
+    }
+
+    /**
+     * Offers a record from another thread whose writer holds the claimed slot until {@code release};
+     * returns once the slot is claimed.
+     */
+    private CompletableFuture<Boolean> offerHeldBetweenClaimAndCommit(CountDownLatch release) throws InterruptedException {
+        CountDownLatch claimed = new CountDownLatch(1);
+        CompletableFuture<Boolean> offered = CompletableFuture.supplyAsync(() -> producer.offerWith("slow", (arg, buf) -> {
+            claimed.countDown();
+            awaitUninterruptibly(release);
+            buf.put(new byte[] {7}, 0, 1);
+        }, null), r -> new Thread(r, "slow-writer").start());
+        claimed.await();
+        return offered;
     }
 
     /** @return whether the thread is a flusher parked in its idle wait */

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -270,6 +271,116 @@ class TelemetryIT {
         assertThatThrownBy(() -> producer.offer(topic, null, new byte[1]))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThat(ReadBack.all(KAFKA.cluster().bootstrapServers(), topic)).hasSize(100);
+    }
+
+    /** Close interrupted while the broker is down: it still drains everything once the broker is back. */
+    @Test
+    void anInterruptedCloseStillDrainsAcrossABrokerOutage() throws Exception {
+        KAFKA.assumeFaultInjection();
+        String topic = KafkaClusterExtension.uniqueTopic("telemetry-close-interrupt");
+        KAFKA.cluster().createTopic(topic, 1);
+        RingProducer producer = RingProducer.builder(config()).build();
+        assertThat(producer.offer(topic, null, new byte[1])).isTrue();
+        assertThat(producer.flush(Duration.ofSeconds(30))).isTrue();
+        KAFKA.cluster().kill();
+        for (int i = 0; i < 100; i++) {
+            assertThat(producer.offer(topic, null, new byte[1])).isTrue();
+        }
+        AtomicLong notDelivered = new AtomicLong(-1);
+        AtomicBoolean interruptedAfter = new AtomicBoolean();
+        Thread closer = new Thread(() -> {
+            notDelivered.set(producer.close(Duration.ofSeconds(90)));
+            interruptedAfter.set(Thread.currentThread().isInterrupted());
+        }, "closer");
+        long start = System.nanoTime();
+        closer.start();
+        AtomicLong probes = new AtomicLong();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try {
+                probes.addAndGet(producer.offer(topic, null, new byte[1]) ? 1 : 0);
+                return false;
+            } catch (IllegalStateException closing) {
+                return true;
+            }
+        });
+        closer.interrupt(); // as an executor's shutdownNow would, during a graceful shutdown
+        await().atMost(Duration.ofSeconds(30)).until(() -> !closer.isInterrupted()); // the closer took it
+        KAFKA.cluster().restart();
+        closer.join();
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(notDelivered.get()).isZero();
+        assertThat(interruptedAfter.get()).isTrue();
+        RingStats stats = producer.stats();
+        assertThat(stats.delivered()).isEqualTo(101 + probes.get());
+        assertThat(stats.pending()).isZero();
+        assertThat(ReadBack.all(KAFKA.cluster().bootstrapServers(), topic)).hasSize((int) (101 + probes.get()));
+        System.out.printf("close interrupted during a broker outage: drained %d records, took %s%n",
+                stats.delivered(), took);
+    }
+
+    /** A stray interrupt of the flusher with a real KafkaProducer: cleared, it parks again, nothing fails. */
+    @Test
+    void aStrayInterruptOfTheFlusherChangesNothing() throws Exception {
+        String topic = KafkaClusterExtension.uniqueTopic("telemetry-flusher-interrupt");
+        KAFKA.cluster().createTopic(topic, 1);
+        AtomicReference<Thread> flusher = new AtomicReference<>();
+        try (RingProducer producer = RingProducer.builder(config()).threadFactory(r -> {
+            Thread t = new Thread(r, r.toString());
+            t.setDaemon(true);
+            if (r.toString().endsWith("flusher")) {
+                flusher.set(t);
+            }
+            return t;
+        }).build()) {
+            assertThat(producer.offer(topic, null, new byte[1])).isTrue();
+            assertThat(producer.flush(Duration.ofSeconds(30))).isTrue();
+            Thread f = flusher.get();
+            f.interrupt();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !f.isInterrupted() && f.getState() == Thread.State.TIMED_WAITING);
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long cpu0 = mx.getThreadCpuTime(f.getId());
+            long t0 = System.nanoTime();
+            await().pollDelay(Duration.ofSeconds(1)).until(() -> true);
+            double cpuMsPerS = (mx.getThreadCpuTime(f.getId()) - cpu0) / 1e6 / ((System.nanoTime() - t0) / 1e9);
+            for (int i = 0; i < 100; i++) {
+                assertThat(producer.offer(topic, null, new byte[1])).isTrue();
+            }
+            assertThat(producer.flush(Duration.ofSeconds(30))).isTrue();
+            assertThat(producer.stats().delivered()).isEqualTo(101);
+            assertThat(producer.stats().failed()).isZero();
+            System.out.printf("idle flusher after a stray interrupt: %.1f ms CPU per second%n", cpuMsPerS);
+        }
+        assertThat(ReadBack.all(KAFKA.cluster().bootstrapServers(), topic)).hasSize(101);
+    }
+
+    /** A record claimed before close and committed after close returned: failed, reported, never written. */
+    @Test
+    void aRecordCommittedAfterCloseIsFailedAndReportedNotLost() throws Exception {
+        String topic = KafkaClusterExtension.uniqueTopic("telemetry-late-commit");
+        KAFKA.cluster().createTopic(topic, 1);
+        RecordingListener listener = new RecordingListener();
+        RingProducer producer = RingProducer.builder(config()).listener(listener)
+                .reportInterval(Duration.ofMillis(50)).build();
+        java.util.concurrent.CountDownLatch claimed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Boolean> offered = CompletableFuture.supplyAsync(() -> producer.offerWith(topic, (arg, out) -> {
+            claimed.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            out.putLong(42);
+        }, null));
+        claimed.await();
+        assertThat(producer.offer(topic, null, new byte[1])).isTrue(); // behind the held slot
+        long notDelivered = producer.close(Duration.ofMillis(500));
+        assertThat(notDelivered).isEqualTo(2);
+        release.countDown();
+        assertThat(offered.get()).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> producer.stats().pending() == 0 && listener.failed.get() == 2);
+        assertThat(producer.stats().failed()).isEqualTo(2);
+        assertThat(ReadBack.all(KAFKA.cluster().bootstrapServers(), topic)).isEmpty();
     }
 
     static void sleepMillis(long millis) {
