@@ -17,6 +17,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.kafkascenarios.internal.Accounting;
@@ -321,12 +322,11 @@ public final class RingProducer implements AutoCloseable {
         checkRecord(topic, partition, timestamp, key, value, headers);
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
         SendCompletion completion = new SendCompletion(topic, start);
-        long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0);
+        long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, 1);
+        if (sequence == Ring.CLOSED) {
+            throw closed();
+        }
         if (sequence == Ring.NO_SLOT) {
-            if (ring.isClosed()) {
-                throw closed();
-            }
-            accounting.discarded.increment();
             completion.fail(noSpace(start, topic));
             return completion;
         }
@@ -380,28 +380,37 @@ public final class RingProducer implements AutoCloseable {
         Header[][] headers = new Header[size][];
         for (int i = 0; i < size; i++) {
             ProducerRecord<byte[], byte[]> r = Objects.requireNonNull(records.get(i), "record");
-            Header[] h = r.headers().toArray();
-            headers[i] = h.length == 0 ? null : h;
+            headers[i] = snapshot(r.headers().toArray());
             checkRecord(r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i]);
         }
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
         GroupCompletion group = new GroupCompletion(size, size == 0 ? null : records.get(0).topic(), start);
         for (int i = 0; i < size; i++) {
             ProducerRecord<byte[], byte[]> r = records.get(i);
-            long sequence = ring.claimWaiting(start, timeoutNanos);
-            if (sequence == Ring.NO_SLOT) {
-                if (ring.isClosed()) {
-                    if (i == 0) {
-                        throw closed();
-                    }
-                    group.fail(closed());
-                } else {
-                    accounting.discarded.add(size - i);
-                    group.fail(noSpace(start, r.topic()));
+            long sequence = ring.claimWaiting(start, timeoutNanos, size - i);
+            if (sequence == Ring.CLOSED) {
+                if (i == 0) {
+                    throw closed();
                 }
+                group.fail(closed());
                 break;
             }
-            publishRecord(sequence, r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i], group);
+            if (sequence == Ring.NO_SLOT) {
+                group.fail(noSpace(start, r.topic()));
+                break;
+            }
+            try {
+                publishRecord(sequence, r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i],
+                        group);
+            } catch (RuntimeException | Error t) {
+                if (i == 0) {
+                    throw t;
+                }
+                // Part of the group is in the ring and goes on: the caller learns of the failure from
+                // the future that also tracks that part.
+                group.fail(t);
+                break;
+            }
         }
         if (size > 0) {
             engine.wakeFlusher();
@@ -413,6 +422,23 @@ public final class RingProducer implements AutoCloseable {
             }
         }
         return group;
+    }
+
+    /**
+     * Reads each header's key and value once, before anything is checked or published: a
+     * {@link Header} whose {@code value()} changes or throws between the size check and the copy would
+     * otherwise fail a group half-way through.
+     */
+    private static Header[] snapshot(Header[] headers) {
+        if (headers.length == 0) {
+            return null;
+        }
+        Header[] copy = new Header[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            Header h = headers[i];
+            copy[i] = h == null ? null : new RecordHeader(h.key(), h.value()); // null: checkRecord names it
+        }
+        return copy;
     }
 
     private static int partitionOf(ProducerRecord<?, ?> r) {

@@ -134,4 +134,55 @@ class RingProducerSendAllTest {
         assertThatThrownBy(() -> producer.sendAll(records(1), null))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     }
+
+    /** A header read once: what it returns later cannot fail the group half-way (found in review). */
+    @Test
+    void aHeaderIsReadOnceSoItCannotFailTheGroupHalfWay() {
+        producer = builder().slotCapacity(64).build(sink);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(new org.apache.kafka.common.header.Header() {
+            @Override
+            public String key() {
+                return "h";
+            }
+
+            @Override
+            public byte[] value() {
+                if (reads.incrementAndGet() > 1) {
+                    throw new IllegalStateException("read twice");
+                }
+                return new byte[1];
+            }
+        });
+        List<ProducerRecord<byte[], byte[]>> group = List.of(new ProducerRecord<>("out", null, new byte[1]),
+                new ProducerRecord<>("out", null, null, null, new byte[1], headers));
+        assertThat(producer.sendAll(group, WAIT)).succeedsWithin(WAIT);
+        assertThat(sink.sent()).hasSize(2);
+        assertThat(reads.get()).isEqualTo(1);
+    }
+
+    /** A header that throws fails the call before any record of the group is in the ring. */
+    @Test
+    void aHeaderThatThrowsSendsNothing() {
+        producer = builder().build(sink);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(new org.apache.kafka.common.header.Header() {
+            @Override
+            public String key() {
+                return "h";
+            }
+
+            @Override
+            public byte[] value() {
+                throw new IllegalStateException("broken header");
+            }
+        });
+        List<ProducerRecord<byte[], byte[]>> group = List.of(new ProducerRecord<>("out", null, new byte[1]),
+                new ProducerRecord<>("out", null, null, null, new byte[1], headers));
+        assertThatThrownBy(() -> producer.sendAll(group, WAIT)).hasMessage("broken header");
+        assertThat(producer.flush(WAIT)).isTrue();
+        assertThat(sink.sent()).isEmpty();
+        assertThat(producer.stats().offered()).isZero();
+    }
 }

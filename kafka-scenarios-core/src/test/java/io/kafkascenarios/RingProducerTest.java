@@ -392,9 +392,11 @@ class RingProducerTest {
         await().atMost(WAIT).until(() -> !listener.blocking.isEmpty()
                 && listener.blocking.get(listener.blocking.size() - 1).waitingNow() == 1);
         producer.close(Duration.ofMillis(200));
-        assertThat(caller.get()).isFalse();
+        // The blocked caller's record is refused (as after close), not counted as a discard.
+        assertThatThrownBy(caller::get).hasCauseInstanceOf(IllegalStateException.class);
         RingStats stats = producer.stats();
         assertThat(stats.offered()).isEqualTo(stats.delivered() + stats.discarded() + stats.failed());
-        assertThat(stats.discarded()).isEqualTo(1);
+        assertThat(stats.discarded()).isZero();
+        assertThat(stats.pending()).isZero();
     }
 }

@@ -30,7 +30,8 @@ import io.kafkascenarios.RingProducerListener;
  *   <li>It tells the flusher to drain up to that sequence and waits, uninterruptibly, until the
  *       deadline less a reserve (a fifth of it, at most 500 ms). The flusher sends every record up to
  *       the close sequence, then closes the KafkaProducer on its own thread with what is left of the
- *       deadline (Kafka fails what it cannot deliver by then), then waits for producers being replaced.</li>
+ *       deadline less the reserve (Kafka aborts what it cannot deliver by then and runs those callbacks
+ *       within the reserve), then waits for producers being replaced.</li>
  *   <li>If the flusher is not done by then, the closer abandons the drain: the flusher closes the
  *       producer at once and fails the rest, and the closer waits until the deadline.</li>
  *   <li>The reporter makes its last report; the deadline thread stops taking new deadlines.</li>
@@ -104,6 +105,7 @@ public final class Engine {
         this.reporterThread = threads.requireThread(EngineThreads.Role.REPORTER, reporter);
         this.flusherThread = threads.requireThread(EngineThreads.Role.FLUSHER, flusher);
         this.deadlineThread = threads.requireThread(EngineThreads.Role.DEADLINES, deadlineTask);
+        reporter.runsOn(reporterThread);
         reporterThread.start();
         try {
             flusherThread.start();
@@ -156,6 +158,11 @@ public final class Engine {
             return d.schedule(onDeadline, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closedMeanwhile) {
             return null;
+        } catch (Throwable t) {
+            // Out of memory, most likely. The record is already in the ring: its future still completes
+            // with Kafka's outcome (by delivery.timeout.ms), only not by this deadline. Say so.
+            LOG.error("a send() deadline could not be scheduled; that future completes with Kafka's outcome", t);
+            return null;
         }
     }
 
@@ -199,8 +206,8 @@ public final class Engine {
     public boolean flush(long timeoutNanos) {
         long start = clock.nanoTime();
         if (!ring.isClosed()) {
-            long sequence = ring.claimWaiting(start, timeoutNanos);
-            if (sequence != Ring.NO_SLOT) {
+            long sequence = ring.claimWaiting(start, timeoutNanos, 0);
+            if (sequence >= 0) {
                 return awaitMarker(sequence, start, timeoutNanos);
             }
         }
@@ -280,7 +287,7 @@ public final class Engine {
         long reserve = Math.min(timeoutNanos / 5, MAX_CLOSE_RESERVE_NANOS);
         try {
             long closeSequence = ring.close();
-            flusher.drain(closeSequence, start, timeoutNanos);
+            flusher.drain(closeSequence, start, timeoutNanos, reserve);
             LockSupport.unpark(flusherThread);
             boolean done = flusher.awaitDone(start, timeoutNanos - reserve);
             if (!done) {
@@ -293,6 +300,9 @@ public final class Engine {
                 LOG.error("the flusher thread {} did not finish within the close deadline; it fails what is left"
                         + " up to the close sequence when it gets there", flusherThread.getName());
             }
+            // Callers that found the ring full when it closed leave within a park, counting nothing;
+            // once they are gone, the last report sees every counter's final value.
+            ring.awaitWaitersGone(start, timeoutNanos);
             reporter.stop(Math.max(0, timeoutNanos - (clock.nanoTime() - start)));
         } finally {
             stopDeadlines();

@@ -32,7 +32,10 @@ import com.lmax.disruptor.Sequence;
  * <p>Interrupts: the closing thread interrupts the flusher only when it abandons the drain, to break a
  * {@code send} or {@code flush} blocked in Kafka, and says when that interrupt is delivered
  * ({@code interruptSent}); the flusher clears it before closing the producer. Any other interrupt is
- * stray and cleared where it would matter (before parks, after Kafka throws).
+ * stray and cleared where it would matter: before parks, and when Kafka's {@code send} or
+ * {@code flush} throws {@code InterruptException}, which is then called again (Kafka throws it before
+ * appending the record). One stray interrupt is not covered: during Kafka's own {@code close} it makes
+ * Kafka abort what it still holds (Kafka's behaviour; those records are failed and reported).
  *
  * <p>Threads: {@link #run} is the flusher thread. {@link #drain}, {@link #abandon},
  * {@link #awaitDone} from the closing thread; the marker accessors from callers of {@code flush}.
@@ -46,6 +49,8 @@ public final class Flusher implements Runnable {
     static final int DONE = 4;
     /** Kafka rounds to milliseconds; under 1 ms it would abort in-flight batches without a chance. */
     private static final long MIN_KAFKA_CLOSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Stray interrupts ignored in a row for one send or flush before the flusher takes it as the outcome. */
+    static final int MAX_STRAY_INTERRUPTS = 16;
 
     private final Ring ring;
     private final Sinks sinks;
@@ -60,6 +65,8 @@ public final class Flusher implements Runnable {
     private volatile long closeSequence = Long.MAX_VALUE;
     private volatile long closeStartNanos;
     private volatile long closeTimeoutNanos;
+    /** Kafka's close must end by then (after the close's start), so its forced abort fits in the deadline. */
+    private volatile long kafkaCloseByNanos;
     private volatile Throwable abandonCause;
     private volatile boolean interruptSent;
     private final CountDownLatch done = new CountDownLatch(1);
@@ -178,22 +185,42 @@ public final class Flusher implements Runnable {
             outcomes.fail(record, -1, unusable);
             return;
         }
-        try {
-            record.sentTo = sink;
-            sink.send(record, record);
-            if (record.completion != null) {
-                record.completion.sentToKafka();
-                idle.requestSent();
+        for (int strays = 0; ; strays++) {
+            try {
+                record.sentTo = sink;
+                sink.send(record, record);
+                if (record.completion != null) {
+                    record.completion.sentToKafka();
+                    idle.requestSent();
+                }
+                return;
+            } catch (Throwable t) {
+                // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
+                // In a fatal state it may also have appended the record and call back later: outcomes are
+                // guarded so that the record is counted once.
+                Thread.interrupted();
+                if (isStray(t, strays)) {
+                    continue; // Kafka throws it before the record is appended: sending again is safe
+                }
+                sinks.noteIfFatal(sink, t);
+                boolean abandoned = phase.get() == ABANDONED && (t instanceof InterruptException);
+                outcomes.fail(record, -1, abandoned ? abandonCause : t);
+                return;
             }
-        } catch (Throwable t) {
-            // Kafka throws synchronously for interrupts, a closed producer, a fatal producer state...
-            // In a fatal state it may also have appended the record and call back later: outcomes are
-            // guarded so that the record is counted once.
-            Thread.interrupted();
-            sinks.noteIfFatal(sink, t);
-            boolean abandoned = phase.get() == ABANDONED && (t instanceof InterruptException);
-            outcomes.fail(record, -1, abandoned ? abandonCause : t);
         }
+    }
+
+    /**
+     * An interrupt the closing thread did not send (it sets {@code ABANDONED} before it interrupts):
+     * somebody else's, to be ignored. Bounded, so that a sink that always throws it cannot hold the
+     * flusher.
+     */
+    private boolean isStray(Throwable t, int strays) {
+        if (t instanceof InterruptException && phase.get() != ABANDONED && strays < MAX_STRAY_INTERRUPTS) {
+            LOG.debug("the flusher thread was interrupted by someone other than close; ignored");
+            return true;
+        }
+        return false;
     }
 
     private void flushMarker(long sequence) {
@@ -218,14 +245,19 @@ public final class Flusher implements Runnable {
     }
 
     private boolean flushProducer() {
-        try {
-            sinks.current().flush();
-            return true;
-        } catch (Throwable t) {
-            // Records are accounted by their callbacks; a failed flush only makes the waiter's flush() false.
-            Thread.interrupted();
-            LOG.warn("flush of the Kafka producer failed: {}", t.toString());
-            return false;
+        for (int strays = 0; ; strays++) {
+            try {
+                sinks.current().flush();
+                return true;
+            } catch (Throwable t) {
+                // Records are accounted by their callbacks; a failed flush only makes the waiter's flush() false.
+                Thread.interrupted();
+                if (isStray(t, strays)) {
+                    continue;
+                }
+                LOG.warn("flush of the Kafka producer failed: {}", t.toString());
+                return false;
+            }
         }
     }
 
@@ -250,7 +282,7 @@ public final class Flusher implements Runnable {
         }
         Thread.interrupted();
         producerClosed = true;
-        long left = closeTimeoutNanos - (clock.nanoTime() - closeStartNanos);
+        long left = kafkaCloseByNanos - (clock.nanoTime() - closeStartNanos);
         try {
             sinks.closeCurrent(Duration.ofNanos(left <= 0 ? 0 : Math.max(left, MIN_KAFKA_CLOSE_NANOS)));
         } catch (Throwable t) {
@@ -261,14 +293,18 @@ public final class Flusher implements Runnable {
 
     /**
      * Closing thread: drain up to {@code closeSequence}, then close the producer, all within the budget.
+     * Kafka's close waits for acknowledgements until {@code timeoutNanos - reserveNanos}, then aborts
+     * what is left and runs those callbacks before it returns: the reserve is for that abort.
      *
      * @param closeSequence from {@link Ring#close()}
      * @param startNanos when close started
      * @param timeoutNanos the close's whole budget
+     * @param reserveNanos the end of the budget kept for Kafka's abort and the last callbacks
      */
-    public void drain(long closeSequence, long startNanos, long timeoutNanos) {
+    public void drain(long closeSequence, long startNanos, long timeoutNanos, long reserveNanos) {
         this.closeStartNanos = startNanos;
         this.closeTimeoutNanos = timeoutNanos;
+        this.kafkaCloseByNanos = timeoutNanos - reserveNanos;
         phase.compareAndSet(RUNNING, DRAINING);
         this.closeSequence = closeSequence;
     }

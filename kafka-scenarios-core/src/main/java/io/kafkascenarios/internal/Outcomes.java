@@ -38,10 +38,13 @@ public final class Outcomes {
             if (!record.finish()) {
                 return;
             }
-            if (record.completion != null) {
-                record.completion.succeed(metadata);
+            try {
+                if (record.completion != null) {
+                    record.completion.succeed(metadata);
+                }
+            } finally {
+                accounting.delivered.increment();
             }
-            accounting.delivered.increment();
         } else {
             // A late error from a producer already replaced must not condemn its successor.
             sinks.noteIfFatal(record.sentTo, exception);
@@ -60,13 +63,21 @@ public final class Outcomes {
         if (!record.finish()) {
             return;
         }
-        if (record.completion != null) {
-            record.completion.fail(cause);
+        // Each step in its own finally: an Error in one (out of memory while reporting) must not leave
+        // the record uncounted, which would make it pending forever.
+        try {
+            if (record.completion != null) {
+                record.completion.fail(cause);
+            }
+        } finally {
+            try {
+                Integer requested = record.partition();
+                int p = partition >= 0 ? partition : requested == null ? -1 : requested;
+                reporter.recordFailure(new FailedRecord(record.topic(), p, record.key(), record.value()), cause);
+            } finally {
+                accounting.failed.increment();
+            }
         }
-        Integer requested = record.partition();
-        int p = partition >= 0 ? partition : requested == null ? -1 : requested;
-        reporter.recordFailure(new FailedRecord(record.topic(), p, record.key(), record.value()), cause);
-        accounting.failed.increment();
     }
 
     /**
@@ -77,11 +88,17 @@ public final class Outcomes {
      * @param cause why
      */
     void failUncopied(Slot slot, Throwable cause) {
-        if (slot.completion != null) {
-            slot.completion.fail(cause);
+        try {
+            if (slot.completion != null) {
+                slot.completion.fail(cause);
+            }
+        } finally {
+            try {
+                reporter.recordFailure(new FailedRecord(slot.topic, slot.partition, null, null), cause);
+            } finally {
+                accounting.failed.increment();
+            }
         }
-        reporter.recordFailure(new FailedRecord(slot.topic, slot.partition, null, null), cause);
-        accounting.failed.increment();
     }
 
     /**

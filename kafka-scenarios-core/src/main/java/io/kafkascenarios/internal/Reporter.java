@@ -92,8 +92,8 @@ public final class Reporter implements Runnable {
 
     /**
      * Queues a failed record for the next report. Non-blocking, safe on Kafka's I/O thread; memory is
-     * bounded: past {@code maxQueuedRecords} only a counter moves. The caller has already counted the
-     * failure in {@link Accounting#failed}.
+     * bounded: past {@code maxQueuedRecords} only a counter moves. The caller counts the failure in
+     * {@link Accounting#failed} after this returns (see {@link Outcomes}).
      */
     public void recordFailure(FailedRecord record, Throwable cause) {
         if (queued.incrementAndGet() <= maxQueuedRecords) {
@@ -107,7 +107,6 @@ public final class Reporter implements Runnable {
 
     @Override
     public void run() {
-        thread = Thread.currentThread();
         while (!(flusherStopped && closeRequested)) {
             LockSupport.parkNanos(this, intervalNanos);
             // A stray interrupt would make parkNanos return at once: the reporter stops by flags only.
@@ -123,6 +122,16 @@ public final class Reporter implements Runnable {
         } catch (Throwable t) {
             LOG.error("reporting failed; the reporter carries on", t);
         }
+    }
+
+    /**
+     * Names the reporter's thread before it starts, so that a {@link #stop} right after the build
+     * waits for it too. Building thread.
+     *
+     * @param reporterThread the thread that will run this
+     */
+    void runsOn(Thread reporterThread) {
+        thread = reporterThread;
     }
 
     /** The flusher has stopped: no more failures will come from it. Flusher thread. */

@@ -1,6 +1,7 @@
 package io.kafkascenarios.internal;
 
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 import com.lmax.disruptor.InsufficientCapacityException;
@@ -50,6 +51,11 @@ public final class Ring {
     private final FlusherIdle flusherIdle;
     private final NanoClock clock;
     private volatile boolean closed;
+    /**
+     * Callers in a full ring's slow path. Only that path pays for this counter: a claim on a free ring
+     * is covered by the close sequence instead.
+     */
+    private final AtomicInteger waiters = new AtomicInteger();
 
     /**
      * @param size slots, a power of two
@@ -98,8 +104,9 @@ public final class Ring {
     }
 
     /**
-     * Refuses records from now on: later claims abort their slot and return {@link #CLOSED} or
-     * {@link #NO_SLOT}; callers waiting for a slot give up at the end of their next park.
+     * Refuses records from now on: later claims abort their slot and return {@link #CLOSED}; callers
+     * waiting for a slot return {@link #CLOSED} at the end of their next park, counting nothing (see
+     * {@link #awaitWaitersGone}).
      *
      * @return the close sequence: no sequence above it carries a record
      */
@@ -116,7 +123,7 @@ public final class Ring {
      * discarded and counted.
      *
      * @return the claimed sequence, which the caller must {@link #commit} or {@link #abort},
-     *         {@link #NO_SLOT} (discarded), or {@link #CLOSED}
+     *         {@link #NO_SLOT} (discarded), or {@link #CLOSED} (nothing counted)
      */
     public long claim() {
         try {
@@ -128,22 +135,35 @@ public final class Ring {
             }
             return sequence;
         } catch (InsufficientCapacityException full) {
-            // A stack-less singleton: the full path allocates nothing either. A burst after an idle
-            // moment can fill the ring while the flusher sleeps out a park: the first caller to find
-            // it full wakes it (a volatile read when it is not parked).
+            // A stack-less singleton: the full path allocates nothing either.
+            return claimWhenFull();
+        }
+    }
+
+    private long claimWhenFull() {
+        waiters.getAndIncrement();
+        try {
+            // After the increment: either close sees this caller and waits for it, or this sees close.
+            if (closed) {
+                return CLOSED;
+            }
+            // A burst after an idle moment can fill the ring while the flusher sleeps out a park: the
+            // first caller to find it full wakes it (a volatile read when it is not parked).
             flusherIdle.wakeIfParked();
             if (!blockWhenFull) {
                 accounting.discarded.increment();
                 return NO_SLOT;
             }
             return claimBlocking();
+        } finally {
+            waiters.getAndDecrement();
         }
     }
 
     private long claimBlocking() {
         accounting.blockStarted.increment();
         long start = clock.nanoTime();
-        long sequence = claimWaiting(start, blockTimeoutNanos, resumeAt);
+        long sequence = awaitSlot(start, blockTimeoutNanos, resumeAt);
         long waited = clock.nanoTime() - start;
         accounting.blockNanos.add(waited);
         accounting.blockMaxNanos.accumulate(waited);
@@ -176,27 +196,77 @@ public final class Ring {
     }
 
     /**
-     * Waits for a slot until the timeout, an interrupt (the interrupt status is kept) or until the ring
-     * is closed (a slot won after close is aborted). Wakes a parked flusher at the first full ring,
-     * even when the timeout is zero.
+     * Claims a slot, waiting for one until the timeout or an interrupt (the interrupt status is kept).
+     * Wakes a parked flusher at the first full ring, even when the timeout is zero.
      *
      * @param startNanos when the wait started, on this ring's clock
      * @param timeoutNanos longest wait; {@code Long.MAX_VALUE} for no limit
-     * @return the claimed sequence, or {@link #NO_SLOT}; nothing is counted
+     * @param discardsOnGiveUp records counted as discarded if no slot is claimed (0 for a flush marker)
+     * @return the claimed sequence; {@link #NO_SLOT} (timeout or interrupt, {@code discardsOnGiveUp}
+     *         counted); or {@link #CLOSED} if the ring is or got closed (nothing counted)
      */
-    public long claimWaiting(long startNanos, long timeoutNanos) {
-        return claimWaiting(startNanos, timeoutNanos, 1);
+    public long claimWaiting(long startNanos, long timeoutNanos, long discardsOnGiveUp) {
+        try {
+            long sequence = buffer.tryNext();
+            if (closed) {
+                abort(sequence);
+                return CLOSED;
+            }
+            return sequence;
+        } catch (InsufficientCapacityException full) {
+            // wait below
+        }
+        waiters.getAndIncrement();
+        try {
+            if (closed) {
+                return CLOSED;
+            }
+            long sequence = awaitSlot(startNanos, timeoutNanos, 1);
+            if (sequence == NO_SLOT) {
+                accounting.discarded.add(discardsOnGiveUp);
+            }
+            return sequence;
+        } finally {
+            waiters.getAndDecrement();
+        }
     }
 
     /**
-     * As {@link #claimWaiting(long, long)}, but once the first attempts failed, tries again only when
-     * {@code resumeAt} slots are free (or the timeout expired): a blocked telemetry caller then refills
-     * the ring in bursts instead of waking for every slot the flusher frees, which costs a park and a
-     * wake-up per record on exactly the CPU the flusher needs. Once its parks reach their longest
-     * (after about 1.3 ms), one free slot will do again, so that other threads taking slots one at a
-     * time cannot starve it.
+     * Closing thread: waits until no caller is in a full ring's slow path (deciding to discard, or
+     * waiting for a slot), or the timeout passes. Such callers see the closed flag within a park
+     * (at most a millisecond) and leave without counting anything; after this returns true, no
+     * counter of theirs moves again.
+     *
+     * @param startNanos when the budget started
+     * @param timeoutNanos the budget
+     * @return true if none is left
      */
-    private long claimWaiting(long startNanos, long timeoutNanos, int resumeAt) {
+    public boolean awaitWaitersGone(long startNanos, long timeoutNanos) {
+        while (waiters.get() > 0) {
+            if (clock.nanoTime() - startNanos >= timeoutNanos) {
+                return false;
+            }
+            LockSupport.parkNanos(this, MIN_PARK_NANOS);
+        }
+        return true;
+    }
+
+    /** @return callers in a full ring's slow path now (tests) */
+    int waiters() {
+        return waiters.get();
+    }
+
+    /**
+     * The wait of a caller registered in {@link #waiters}. Once the first attempts failed, tries again
+     * only when {@code resumeAt} slots are free (or the timeout expired): a blocked telemetry caller
+     * then refills the ring in bursts instead of waking for every slot the flusher frees, which costs
+     * a park and a wake-up per record on exactly the CPU the flusher needs. Once its parks reach their
+     * longest (after about 1.3 ms), one free slot will do again, so that other threads taking slots
+     * one at a time cannot starve it.
+     *
+     * @return a sequence, {@link #NO_SLOT} (timeout or interrupt) or {@link #CLOSED}; counts nothing
+     */
+    private long awaitSlot(long startNanos, long timeoutNanos, int resumeAt) {
         int spins = 0;
         long parkNanos = MIN_PARK_NANOS;
         boolean free = true;
@@ -208,7 +278,7 @@ public final class Ring {
                     long sequence = buffer.tryNext();
                     if (closed) {
                         abort(sequence);
-                        return NO_SLOT;
+                        return CLOSED;
                     }
                     return sequence;
                 } catch (InsufficientCapacityException full) {
@@ -220,7 +290,10 @@ public final class Ring {
                 woke = true;
                 flusherIdle.wakeIfParked();
             }
-            if (expired || closed || Thread.currentThread().isInterrupted()) {
+            if (closed) {
+                return CLOSED;
+            }
+            if (expired || Thread.currentThread().isInterrupted()) {
                 return NO_SLOT;
             }
             // Spinning pays only for a single slot, which the flusher frees within microseconds.

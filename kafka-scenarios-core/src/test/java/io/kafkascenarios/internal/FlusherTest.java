@@ -49,7 +49,7 @@ class FlusherTest {
     @AfterEach
     void stop() {
         if (!flusher.isDone()) {
-            flusher.drain(ring.close(), System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
+            flusher.drain(ring.close(), System.nanoTime(), TimeUnit.SECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(200));
             LockSupport.unpark(flusherThread);
             flusher.awaitDone(System.nanoTime(), TimeUnit.SECONDS.toNanos(5));
         }
@@ -93,7 +93,7 @@ class FlusherTest {
         for (int i = 0; i < 6; i++) {
             commitRecord("t", null);
         }
-        flusher.drain(ring.close(), System.nanoTime(), TimeUnit.SECONDS.toNanos(20));
+        flusher.drain(ring.close(), System.nanoTime(), TimeUnit.SECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(500));
         LockSupport.unpark(flusherThread);
         assertThat(flusher.awaitDone(System.nanoTime(), TimeUnit.SECONDS.toNanos(20))).isTrue();
         assertThat(accounting.delivered.sum()).isEqualTo(6);
@@ -105,7 +105,7 @@ class FlusherTest {
     void anAbandonedDrainFailsALateCommitInsteadOfLosingIt() {
         long held = ring.claim(); // a caller between claim and commit
         long closeSequence = ring.close();
-        flusher.drain(closeSequence, System.nanoTime(), TimeUnit.SECONDS.toNanos(20));
+        flusher.drain(closeSequence, System.nanoTime(), TimeUnit.SECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(500));
         assertThat(flusher.abandon(new IllegalStateException("out of time"), flusherThread)).isTrue();
         org.awaitility.Awaitility.await().until(() -> sink.closedOn != null);
         assertThat(flusher.isDone()).isFalse();

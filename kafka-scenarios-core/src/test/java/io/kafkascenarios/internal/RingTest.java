@@ -41,7 +41,7 @@ class RingTest {
         assertThat(held).isLessThanOrEqualTo(closeSequence);
 
         assertThat(ring.claim()).isEqualTo(Ring.CLOSED);
-        assertThat(ring.claimWaiting(System.nanoTime(), Long.MAX_VALUE)).isEqualTo(Ring.NO_SLOT);
+        assertThat(ring.claimWaiting(System.nanoTime(), Long.MAX_VALUE, 1)).isEqualTo(Ring.CLOSED);
         // Both late claims took a sequence above the close sequence and published it as aborted.
         assertThat(ring.cursor()).isEqualTo(closeSequence + 2);
         assertThat(ring.isPublished(closeSequence + 1)).isTrue();
@@ -80,10 +80,11 @@ class RingTest {
         ring.commit(ring.claim());
         Thread.currentThread().interrupt();
         try {
-            assertThat(ring.claimWaiting(System.nanoTime(), Long.MAX_VALUE)).isEqualTo(Ring.NO_SLOT);
+            assertThat(ring.claimWaiting(System.nanoTime(), Long.MAX_VALUE, 3)).isEqualTo(Ring.NO_SLOT);
         } finally {
             assertThat(Thread.interrupted()).isTrue();
         }
+        assertThat(accounting.discarded.sum()).isEqualTo(3);
     }
 
     /** Defect E at the door: a wait with no time at all still wakes a parked flusher before giving up. */
@@ -105,7 +106,61 @@ class RingTest {
         flusher.start();
         org.awaitility.Awaitility.await().until(() -> flusher.getState() == Thread.State.TIMED_WAITING);
         ring.commit(ring.claim()); // fills the ring again
-        assertThat(ring.claimWaiting(System.nanoTime(), 0)).isEqualTo(Ring.NO_SLOT);
+        assertThat(ring.claimWaiting(System.nanoTime(), 0, 0)).isEqualTo(Ring.NO_SLOT);
         assertThat(woke.await(20, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /**
+     * A caller blocked on a full ring when it closes leaves with CLOSED and counts nothing, and close can
+     * wait for it to be gone: after that no counter of its moves (defect found in review: it used to
+     * count a discard after close had returned).
+     */
+    @Test
+    void aCallerBlockedWhenTheRingClosesCountsNothingAndCloseWaitsForIt() throws Exception {
+        Ring ring = ring(1, true, Long.MAX_VALUE, NanoClock.SYSTEM);
+        ring.commit(ring.claim());
+        long[] result = new long[1];
+        Thread blocked = new Thread(() -> result[0] = ring.claim());
+        blocked.setDaemon(true);
+        blocked.start();
+        org.awaitility.Awaitility.await().until(() -> ring.waiters() == 1 && accounting.blockStarted.sum() == 1);
+        ring.close();
+        assertThat(ring.awaitWaitersGone(System.nanoTime(), TimeUnit.SECONDS.toNanos(20))).isTrue();
+        long discarded = accounting.discarded.sum();
+        long blockStopped = accounting.blockStopped.sum();
+        blocked.join(TimeUnit.SECONDS.toMillis(20));
+        assertThat(result[0]).isEqualTo(Ring.CLOSED);
+        assertThat(discarded).isZero();
+        assertThat(accounting.blockGaveUp.sum()).isZero();
+        assertThat(blockStopped).isEqualTo(1); // counted before it left, so before close's wait returned
+        assertThat(ring.cursor()).isZero(); // it took no slot
+    }
+
+    /** The same for a send waiting for space: CLOSED, and none of its discards counted. */
+    @Test
+    void aWaitingSendWhenTheRingClosesCountsNoDiscard() throws Exception {
+        Ring ring = ring(1, false, 0, NanoClock.SYSTEM);
+        ring.commit(ring.claim());
+        long[] result = new long[1];
+        Thread waiting = new Thread(() -> result[0] = ring.claimWaiting(System.nanoTime(), Long.MAX_VALUE, 5));
+        waiting.setDaemon(true);
+        waiting.start();
+        org.awaitility.Awaitility.await().until(() -> ring.waiters() == 1);
+        ring.close();
+        assertThat(ring.awaitWaitersGone(System.nanoTime(), TimeUnit.SECONDS.toNanos(20))).isTrue();
+        waiting.join(TimeUnit.SECONDS.toMillis(20));
+        assertThat(result[0]).isEqualTo(Ring.CLOSED);
+        assertThat(accounting.discarded.sum()).isZero();
+    }
+
+    /** A discarding caller on a closed ring is refused, not counted as a discard. */
+    @Test
+    void aFullClosedRingRefusesInsteadOfDiscarding() {
+        Ring ring = ring(1, false, 0, NanoClock.SYSTEM);
+        ring.commit(ring.claim());
+        ring.close();
+        assertThat(ring.claim()).isEqualTo(Ring.CLOSED);
+        assertThat(ring.claimWaiting(System.nanoTime(), 0, 1)).isEqualTo(Ring.CLOSED);
+        assertThat(accounting.discarded.sum()).isZero();
     }
 }
