@@ -133,7 +133,8 @@ public final class RingProducer implements AutoCloseable {
      *         counted in {@link RingStats#discarded()} and reported to the listener
      * @throws NullPointerException if {@code topic} is null
      * @throws IllegalArgumentException if the record does not fit a slot (the message names both sizes)
-     * @throws IllegalStateException if the producer is closed
+     * @throws IllegalStateException if the producer is closed, also when it closes while a
+     *         {@code BLOCK} call waits for space (the record is refused, not counted)
      */
     public boolean offer(String topic, byte[] key, byte[] value) {
         return offer(topic, ANY_PARTITION, NO_TIMESTAMP, key, value, null);
@@ -480,7 +481,8 @@ public final class RingProducer implements AutoCloseable {
     /**
      * Stops accepting records, drains the ring to Kafka and closes the KafkaProducer, all within
      * {@code timeout}. From the moment close starts, {@code offer} throws {@link IllegalStateException}
-     * and callers blocked on a full ring give up (their records count as discarded). Records that
+     * and callers waiting on a full ring are refused the same way (their records are not offered, not
+     * counted; close waits for them to leave before it takes its last counts). Records that
      * could not be delivered in time are failed (with a {@link java.util.concurrent.TimeoutException}
      * cause, or the error Kafka gave them), counted in {@link RingStats#failed()} and reported to the
      * listener with their bytes.
@@ -489,9 +491,12 @@ public final class RingProducer implements AutoCloseable {
      * {@code offerWith} or {@code send}) is never dropped: the flusher drains up to the last claimed
      * slot, however late the caller commits it; after the deadline such a record is failed and
      * reported, and a {@code send}'s future completes. The KafkaProducer is closed on the flusher
-     * thread, with what is left of the deadline.
+     * thread, with what is left of the deadline less a reserve (a fifth of it, at most 500 ms) in which
+     * Kafka aborts what it still holds and runs those callbacks.
      *
-     * <p>When close returns with {@code stats().pending() == 0}, the stats are final. A positive
+     * <p>When close returns with {@code stats().pending() == 0}, the record counters are final
+     * ({@link RingStats#listenerErrors()} can still move if the listener's last report overruns the
+     * deadline). A positive
      * {@code pending()} counts records still in a caller's hands, or left to a flusher that overran
      * the deadline (logged); each is failed and reported when the flusher reaches it.
      *

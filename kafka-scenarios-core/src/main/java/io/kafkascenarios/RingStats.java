@@ -8,10 +8,12 @@ import java.time.Duration;
  * <p>Every record offered is in exactly one state:
  * {@code offered() == delivered() + discarded() + failed() + pending()}. The counters are read one
  * after the other, not atomically: while records are moving, a snapshot may count as pending a record
- * that has just completed, or for a few nanoseconds a slot being claimed for a flush marker or for a
- * write that then throws; {@code pending()} is never negative and never misses a record. After
- * {@link RingProducer#flush} returned true, none of the records offered before that call is pending.
- * Once {@link RingProducer#close} has returned with {@code pending() == 0}, nothing changes any more;
+ * that has just completed, or a slot claimed for a flush marker, or for a record whose write then
+ * throws (an {@code offerWith} writer: for as long as the writer runs); {@code pending()} is never
+ * negative and never misses a record. After {@link RingProducer#flush} returned true, none of the
+ * records offered before that call is pending. Once {@link RingProducer#close} has returned with
+ * {@code pending() == 0}, no record counter changes any more ({@link #listenerErrors()} alone may, if
+ * the listener's last report overruns the close's deadline);
  * a positive {@code pending()} then counts records in a caller's hands (claimed before close, not yet
  * committed) or left to a flusher that overran the deadline, each failed and reported when the
  * flusher reaches it.

@@ -53,6 +53,8 @@ class ProducerReplacementTest {
 
         RecordMetadata next = producer.send("t", null, new byte[1]).get();
         assertThat(next.topic()).isEqualTo("t");
+        // flush() true: the replaced producer's close has returned and every outcome is counted.
+        assertThat(producer.flush(Duration.ofSeconds(20))).isTrue();
         assertThat(sinks).hasSize(2);
         assertThat(sinks.get(0).closed).isTrue();
         assertThat(sinks.get(1).sent()).hasSize(1);
