@@ -203,6 +203,8 @@ class RingProducerEdgesTest {
     void e_aFailFastSendOnAFullRingWakesTheParkedFlusher() {
         producer = builder().ringSize(4).sendWaitsForSpace(false).flusherPark(Duration.ofSeconds(60)).build(sink);
         assertThat(producer.offer("t", null, new byte[1])).isTrue();
+        // The flusher may already be in its first 60 s park: flush() wakes it (an offer would not).
+        assertThat(producer.flush(WAIT)).isTrue();
         await().atMost(WAIT).until(() -> sink.sent().size() == 1 && parkedIdle(flusher()));
         for (int i = 0; i < 4; i++) {
             assertThat(producer.offer("t", null, new byte[1])).isTrue();

@@ -235,6 +235,8 @@ class RingProducerTest {
             return t;
         }).build(sink);
         assertThat(producer.offer("t", null, new byte[1])).isTrue();
+        // The flusher may already be in its first 60 s park: flush() wakes it (an offer would not).
+        assertThat(producer.flush(WAIT)).isTrue();
         await().atMost(WAIT).until(() -> sink.sent().size() == 1 && threads.stream().anyMatch(RingProducerTest::parkedIdle));
         for (int i = 0; i < 64; i++) {
             assertThat(producer.offer("t", null, new byte[1])).isTrue();
