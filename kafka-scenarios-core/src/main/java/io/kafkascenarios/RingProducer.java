@@ -494,9 +494,8 @@ public final class RingProducer implements AutoCloseable {
      * thread, with what is left of the deadline less a reserve (a fifth of it, at most 500 ms) in which
      * Kafka aborts what it still holds and runs those callbacks.
      *
-     * <p>When close returns with {@code stats().pending() == 0}, the record counters are final
-     * ({@link RingStats#listenerErrors()} can still move if the listener's last report overruns the
-     * deadline). A positive
+     * <p>When close returns with {@code stats().pending() == 0}, the record counters are final, but
+     * for a {@code DISCARD} offer still running then (see {@link RingStats}). A positive
      * {@code pending()} counts records still in a caller's hands, or left to a flusher that overran
      * the deadline (logged); each is failed and reported when the flusher reaches it.
      *

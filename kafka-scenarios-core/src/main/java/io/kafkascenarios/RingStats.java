@@ -12,8 +12,10 @@ import java.time.Duration;
  * throws (an {@code offerWith} writer: for as long as the writer runs); {@code pending()} is never
  * negative and never misses a record. After {@link RingProducer#flush} returned true, none of the
  * records offered before that call is pending. Once {@link RingProducer#close} has returned with
- * {@code pending() == 0}, no record counter changes any more ({@link #listenerErrors()} alone may, if
- * the listener's last report overruns the close's deadline);
+ * {@code pending() == 0}, no record counter changes any more, but for a {@code DISCARD} offer that
+ * found the ring full as close began and was still running when it returned (it counts its discard
+ * as it returns false), and {@link #listenerErrors()} if the listener's last report overruns the
+ * close's deadline;
  * a positive {@code pending()} then counts records in a caller's hands (claimed before close, not yet
  * committed) or left to a flusher that overran the deadline, each failed and reported when the
  * flusher reaches it.

@@ -1,5 +1,7 @@
 package io.kafkascenarios.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -122,8 +124,20 @@ public final class FlusherIdle {
      */
     public void wakeIfParked() {
         Thread flusher = parkedFlusher;
-        if (flusher != null) {
+        // One caller per park wakes it: several callers on a full ring all unparking the same thread
+        // queue on its parker's lock and each pays a syscall (4 threads, p99.9 ~1 -> ~10 us).
+        if (flusher != null && PARKED.compareAndSet(this, flusher, null)) {
             LockSupport.unpark(flusher);
+        }
+    }
+
+    private static final VarHandle PARKED;
+
+    static {
+        try {
+            PARKED = MethodHandles.lookup().findVarHandle(FlusherIdle.class, "parkedFlusher", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 }

@@ -153,7 +153,7 @@ class RingTest {
         assertThat(accounting.discarded.sum()).isZero();
     }
 
-    /** A discarding caller on a closed ring is refused, not counted as a discard. */
+    /** A discarding caller on a closed full ring is refused, not counted as a discard (found in review). */
     @Test
     void aFullClosedRingRefusesInsteadOfDiscarding() {
         Ring ring = ring(1, false, 0, NanoClock.SYSTEM);
