@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.kafkascenarios.internal.stream.Outputs;
 import io.kafkascenarios.internal.stream.PollLoop;
 import io.kafkascenarios.internal.stream.StreamCounters;
 import io.kafkascenarios.internal.stream.StreamSettings;
@@ -73,7 +74,17 @@ class StreamWorkerTest {
     }
 
     private void start(FailurePolicy policy, int retries, int records) {
-        StreamSettings settings = new StreamSettings(Map.of(), producer, List.of("in"), null, batch -> {
+        // What StreamProcessor's builder hands the loop: the producer with its refusals as outcomes.
+        Outputs outputs = (outs, timeout) -> {
+            try {
+                return new Outputs.Accepted(producer.sendAll(outs, timeout));
+            } catch (IllegalStateException closed) {
+                return new Outputs.Closed(closed);
+            } catch (IllegalArgumentException | NullPointerException bad) {
+                return new Outputs.Refused(bad);
+            }
+        };
+        StreamSettings settings = new StreamSettings(Map.of(), outputs, List.of("in"), null, batch -> {
             handled.addAndGet(batch.size());
             List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : batch) {

@@ -29,6 +29,9 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.internal.stream.DeadLetters;
+import io.kafkascenarios.internal.stream.Outputs;
+import io.kafkascenarios.internal.stream.PartitionProgress;
 import io.kafkascenarios.internal.stream.PartitionWorker;
 import io.kafkascenarios.internal.stream.PollLoop;
 import io.kafkascenarios.internal.stream.StreamCounters;
@@ -86,17 +89,17 @@ import io.kafkascenarios.internal.stream.StreamSettings;
  */
 public final class StreamProcessor implements AutoCloseable {
     /** Dead-letter header: the class name of the failure. */
-    public static final String HEADER_ERROR_CLASS = "ks.error.class";
+    public static final String HEADER_ERROR_CLASS = DeadLetters.ERROR_CLASS;
     /** Dead-letter header: the failure's message. */
-    public static final String HEADER_ERROR_MESSAGE = "ks.error.message";
+    public static final String HEADER_ERROR_MESSAGE = DeadLetters.ERROR_MESSAGE;
     /** Dead-letter header: the input record's topic. */
-    public static final String HEADER_ORIGINAL_TOPIC = "ks.original.topic";
+    public static final String HEADER_ORIGINAL_TOPIC = DeadLetters.ORIGINAL_TOPIC;
     /** Dead-letter header: the input record's partition, as a decimal string. */
-    public static final String HEADER_ORIGINAL_PARTITION = "ks.original.partition";
+    public static final String HEADER_ORIGINAL_PARTITION = DeadLetters.ORIGINAL_PARTITION;
     /** Dead-letter header: the input record's offset, as a decimal string. */
-    public static final String HEADER_ORIGINAL_OFFSET = "ks.original.offset";
+    public static final String HEADER_ORIGINAL_OFFSET = DeadLetters.ORIGINAL_OFFSET;
     /** Dead-letter header: how many times the record was tried, as a decimal string. */
-    public static final String HEADER_ATTEMPTS = "ks.attempts";
+    public static final String HEADER_ATTEMPTS = DeadLetters.ATTEMPTS;
     /** The deadline {@link #close()} uses. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -134,7 +137,8 @@ public final class StreamProcessor implements AutoCloseable {
     public ProcessorHealth health() {
         Map<TopicPartition, PartitionHealth> parts = new HashMap<>();
         for (PartitionWorker w : loop.partitions()) {
-            parts.put(w.partition(), new PartitionHealth(w.completed(), w.committed(), w.lag(), w.queued(), w.paused()));
+            PartitionProgress p = w.progress();
+            parts.put(w.partition(), new PartitionHealth(p.completed(), p.committed(), p.lag(), w.queued(), p.paused()));
         }
         CompletableFuture<Void> t = loop.termination();
         ProcessorHealth.State state = !t.isDone() ? (loop.stopping() ? ProcessorHealth.State.STOPPING : ProcessorHealth.State.RUNNING)
@@ -434,9 +438,26 @@ public final class StreamProcessor implements AutoCloseable {
             }
             String n = name != null ? name : "stream-processor-" + INSTANCES.incrementAndGet();
             ThreadFactory tf = threadFactory != null ? threadFactory : daemonThreads(n);
-            return new StreamProcessor(new StreamSettings(consumerConfig(), producer, topics, pattern, h,
+            return new StreamProcessor(new StreamSettings(consumerConfig(), outputsOf(producer), topics, pattern, h,
                     retries, backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch,
                     maxQueued, maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
+        }
+
+        /**
+         * The producer as the processor sees it: its refusals as outcomes. {@code sendAll} throws
+         * {@link IllegalStateException} once closed, and {@link IllegalArgumentException} or
+         * {@link NullPointerException} for outputs it can never take.
+         */
+        private static Outputs outputsOf(RingProducer producer) {
+            return (records, timeout) -> {
+                try {
+                    return new Outputs.Accepted(producer.sendAll(records, timeout));
+                } catch (IllegalStateException closed) {
+                    return new Outputs.Closed(closed);
+                } catch (IllegalArgumentException | NullPointerException bad) {
+                    return new Outputs.Refused(bad);
+                }
+            };
         }
 
         /**

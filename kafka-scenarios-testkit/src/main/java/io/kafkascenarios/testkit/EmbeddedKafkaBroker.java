@@ -1,41 +1,27 @@
 package io.kafkascenarios.testkit;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.BindException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
+import io.kafkascenarios.testkit.internal.BindFailedException;
+import io.kafkascenarios.testkit.internal.BrokerFiles;
+import io.kafkascenarios.testkit.internal.BrokerLauncher;
 import io.kafkascenarios.testkit.internal.ChildBrokerMain;
-import kafka.server.KafkaConfig;
-import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool;
+import io.kafkascenarios.testkit.internal.ChildJvmLauncher;
+import io.kafkascenarios.testkit.internal.InProcessLauncher;
+import io.kafkascenarios.testkit.internal.Ports;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,41 +71,30 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     public static final int NODE_ID = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
-    private static final String HOST = "127.0.0.1";
+    private static final String HOST = Ports.HOST;
     private static final int FIRST_START_ATTEMPTS = 3;
     private static final Duration RESTART_BIND_RETRY = Duration.ofSeconds(10);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-    private static final int LOG_TAIL_LINES = 60;
 
     private final Mode mode;
+    /** Where the broker runs, chosen once: every lifecycle step below is the same for both. */
+    private final BrokerLauncher launcher;
     private final Map<String, String> overrides;
-    private final List<String> jvmOptions;
     private final Duration startTimeout;
     private final String clusterId = Uuid.randomUuid().toString();
-    private final Path dataDir;
-    private final Path kafkaLogDir;
-    private final Path configFile;
-    private final Path logFile;
+    private final BrokerFiles files;
     private final ClusterAdmin admin;
     private final Thread cleanupHook;
 
     private volatile int brokerPort;
     private volatile int controllerPort;
-    /** In-process mode: the running server, else null. Guarded by this; volatile for lock-free reads. */
-    private volatile KafkaRaftServer server;
-    /** Child-JVM mode: the running child, else null. Guarded by this; volatile for the cleanup hook. */
-    private volatile Process process;
     private volatile boolean closed;
 
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
         this.mode = builder.mode;
+        this.launcher = mode == Mode.IN_PROCESS ? new InProcessLauncher() : new ChildJvmLauncher(builder.jvmOptions);
         this.overrides = Collections.unmodifiableMap(new LinkedHashMap<>(builder.overrides));
-        this.jvmOptions = List.copyOf(builder.jvmOptions);
         this.startTimeout = builder.startTimeout;
-        this.dataDir = Files.createTempDirectory("kafka-scenarios-broker-");
-        this.kafkaLogDir = dataDir.resolve("kraft-logs");
-        this.configFile = dataDir.resolve("server.properties");
-        this.logFile = dataDir.resolve("broker.log");
+        this.files = new BrokerFiles();
         this.admin = new ClusterAdmin(this::bootstrapServers);
         this.cleanupHook = new Thread(this::emergencyCleanup, "kafka-scenarios-broker-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupHook);
@@ -302,7 +277,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     /** {@inheritDoc} True for {@link Mode#CHILD_JVM}. Any thread. */
     @Override
     public boolean supportsFaults() {
-        return mode == Mode.CHILD_JVM;
+        return launcher.supportsFaults();
     }
 
     /**
@@ -311,31 +286,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
      */
     @Override
     public synchronized void stop() {
-        if (mode == Mode.IN_PROCESS) {
-            KafkaRaftServer s = server;
-            if (s != null) {
-                server = null;
-                s.shutdown();
-                s.awaitShutdown();
-            }
-            return;
-        }
-        Process p = process;
-        if (p == null) {
-            return;
-        }
-        process = null;
-        p.destroy();
-        try {
-            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("child broker pid {} did not stop within {}; killing it", p.pid(), STOP_TIMEOUT);
-                p.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while stopping the broker", e);
-        }
+        launcher.stop();
     }
 
     /**
@@ -346,22 +297,10 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
      */
     @Override
     public synchronized void kill() {
-        if (mode != Mode.CHILD_JVM) {
-            throw new UnsupportedOperationException("kill() needs the child-JVM broker (EmbeddedKafkaBroker.childJvm() or "
-                    + "KafkaClusterExtension.childJvm()); this broker at " + bootstrapServers()
-                    + " runs inside the test JVM, which a SIGKILL would end too");
-        }
-        Process p = process;
-        if (p == null) {
-            return;
-        }
-        process = null;
-        p.destroyForcibly();
         try {
-            p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the killed broker to exit", e);
+            launcher.kill();
+        } catch (UnsupportedOperationException e) {
+            throw new UnsupportedOperationException(e.getMessage() + " (broker at " + bootstrapServers() + ")", e);
         }
     }
 
@@ -379,7 +318,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         while (true) {
             awaitPortsFree(bindDeadline);
             try {
-                launch(deadline);
+                launcher.launch(files, bootstrapServers(), deadline);
                 break;
             } catch (BindFailedException e) {
                 if (System.nanoTime() - bindDeadline >= 0) {
@@ -412,14 +351,11 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
             stop();
         } catch (RuntimeException e) {
             LOG.warn("graceful stop failed on close; killing the broker", e);
-            Process p = process;
-            if (p != null) {
-                p.destroyForcibly();
-            }
+            launcher.emergencyStop();
             failure = addTo(failure, e);
         }
         try {
-            deleteRecursively(dataDir);
+            files.deleteAll();
         } catch (RuntimeException e) {
             failure = addTo(failure, e);
         }
@@ -449,7 +385,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
      * @return the data directory
      */
     public Path dataDir() {
-        return dataDir;
+        return files.dataDir();
     }
 
     /**
@@ -459,7 +395,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
      * @return the log file path
      */
     public Path logFile() {
-        return logFile;
+        return files.logFile();
     }
 
     /**
@@ -468,12 +404,12 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
      * @return true while running
      */
     public boolean isRunning() {
-        return mode == Mode.IN_PROCESS ? server != null : process != null && process.isAlive();
+        return launcher.isRunning();
     }
 
     @Override
     public String toString() {
-        return "EmbeddedKafkaBroker[" + mode + ", " + bootstrapServers() + ", " + dataDir + "]";
+        return "EmbeddedKafkaBroker[" + mode + ", " + bootstrapServers() + ", " + files.dataDir() + "]";
     }
 
     // ------------------------------------------------------------------------------------------ start
@@ -482,15 +418,14 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         long deadline = System.nanoTime() + startTimeout.toNanos();
         BindFailedException lastBindFailure = null;
         for (int attempt = 1; attempt <= FIRST_START_ATTEMPTS; attempt++) {
-            int[] ports = freePorts(2);
+            int[] ports = Ports.free(2);
             brokerPort = ports[0];
             controllerPort = ports[1];
-            deleteRecursively(kafkaLogDir);
             admin.reset(); // never connected to the previous attempt's ports, but be sure
-            writeConfig();
-            format();
+            files.writeConfig(brokerProperties(), "kafka-scenarios-testkit " + mode + " broker");
+            files.format(clusterId);
             try {
-                launch(deadline);
+                launcher.launch(files, bootstrapServers(), deadline);
                 awaitServing(deadline);
                 LOG.debug("started {}", this);
                 return;
@@ -514,130 +449,10 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("log.dirs", kafkaLogDir.toString());
+        p.put("log.dirs", files.kafkaLogDir().toString());
         p.putAll(defaultBrokerProperties());
         p.putAll(overrides);
         return p;
-    }
-
-    private void writeConfig() {
-        try (OutputStream out = Files.newOutputStream(configFile)) {
-            brokerProperties().store(out, "kafka-scenarios-testkit " + mode + " broker");
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + configFile, e);
-        }
-    }
-
-    /** Formats the log directory (once per data directory; restarts never reformat). */
-    private void format() {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int rc;
-        try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", configFile.toString()}, out);
-        } catch (Exception e) {
-            throw new IllegalStateException("formatting " + kafkaLogDir + " failed: " + e + "\n"
-                    + buf.toString(StandardCharsets.UTF_8), e);
-        }
-        if (rc != 0) {
-            throw new IllegalStateException("formatting " + kafkaLogDir + " failed with exit code " + rc + ":\n"
-                    + buf.toString(StandardCharsets.UTF_8));
-        }
-    }
-
-    private void launch(long deadline) {
-        if (mode == Mode.IN_PROCESS) {
-            launchInProcess();
-        } else {
-            launchChild(deadline);
-        }
-    }
-
-    private void launchInProcess() {
-        KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(brokerProperties(), false), Time.SYSTEM);
-        try {
-            s.startup();
-        } catch (RuntimeException e) {
-            try {
-                s.shutdown();
-                s.awaitShutdown();
-            } catch (RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            if (isBindFailure(e)) {
-                throw new BindFailedException(String.valueOf(e.getMessage()), e);
-            }
-            throw new IllegalStateException("the in-process broker failed to start on " + bootstrapServers(), e);
-        }
-        server = s;
-    }
-
-    private void launchChild(long deadline) {
-        String token = UUID.randomUUID().toString();
-        String readyLine = ChildBrokerMain.READY_PREFIX + token;
-        long logOffset;
-        Path argFile = dataDir.resolve("child-classpath.args");
-        Path log4jConfig = dataDir.resolve("child-log4j2.xml");
-        try {
-            logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
-            // An argument file keeps a long class path off the command line (and out of `ps`).
-            Files.writeString(argFile, "-cp\n" + quoteForArgFile(childClassPath()) + "\n", Charset.defaultCharset());
-            Files.writeString(log4jConfig, CHILD_LOG4J2_XML, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not prepare the child JVM's files in " + dataDir, e);
-        }
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.add("-Dlog4j2.configurationFile=" + log4jConfig);
-        command.add("-Dlog4j2.shutdownHookEnabled=false");
-        command.add("@" + argFile);
-        command.add(ChildBrokerMain.class.getName());
-        command.add(configFile.toString());
-        command.add(token);
-        command.add(Long.toString(ProcessHandle.current().pid()));
-        command.add(dataDir.toString());
-        Process p;
-        try {
-            p = new ProcessBuilder(command)
-                    .directory(dataDir.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .start();
-            p.getOutputStream().close();
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not start the child JVM: " + command, e);
-        }
-        process = p;
-        LogScanner scanner = new LogScanner(logFile, logOffset, readyLine);
-        while (true) {
-            if (scanner.found()) {
-                LOG.debug("child broker pid {} ready at {}", p.pid(), bootstrapServers());
-                return;
-            }
-            if (!p.isAlive()) {
-                process = null;
-                String output = readSince(logFile, logOffset);
-                if (output.contains(readyLine)) {
-                    throw new IllegalStateException("the child broker JVM exited with code " + p.exitValue()
-                            + " right after it was ready; log " + logFile + ", last lines:\n" + tail(output));
-                }
-                if (isBindFailure(output)) {
-                    String bindLine = output.lines().filter(EmbeddedKafkaBroker::isBindFailure).findFirst().orElse("");
-                    throw new BindFailedException(bindLine.strip() + "\n" + tail(output), null);
-                }
-                throw new IllegalStateException("the child broker JVM exited with code " + p.exitValue()
-                        + " before it was ready (" + bootstrapServers() + "); log " + logFile + ", last lines:\n"
-                        + tail(output));
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                process = null;
-                p.destroyForcibly();
-                throw new IllegalStateException("the child broker JVM (pid " + p.pid() + ") was not ready within "
-                        + startTimeout.toSeconds() + " s; killed it. Log " + logFile + ", last lines:\n"
-                        + tail(readSince(logFile, logOffset)));
-            }
-            ClusterAdmin.pause(25);
-        }
     }
 
     /** Waits until the broker is registered, unfenced, and every partition leader answers. */
@@ -647,7 +462,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         while (true) {
             if (!isRunning()) {
                 throw new IllegalStateException("the broker at " + bootstrapServers() + " died while starting"
-                        + brokerLogTail());
+                        + launcher.logTail());
             }
             try {
                 notReady = admin.probeServing(NODE_ID);
@@ -664,7 +479,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
             if (System.nanoTime() - deadline >= 0) {
                 IllegalStateException failure = new IllegalStateException("the broker at " + bootstrapServers()
                         + " did not serve requests within " + startTimeout.toSeconds() + " s: " + notReady
-                        + brokerLogTail(), lastError);
+                        + launcher.logTail(), lastError);
                 throw failure;
             }
             ClusterAdmin.pause(50);
@@ -679,28 +494,13 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         }
     }
 
-    private String brokerLogTail() {
-        if (mode != Mode.CHILD_JVM || !Files.exists(logFile)) {
-            return "";
-        }
-        return "; log " + logFile + ", last lines:\n" + tail(readSince(logFile, 0));
-    }
-
     /** Best effort on JVM exit when {@link #close()} was not called: no orphan broker, no leftover files. */
     private void emergencyCleanup() {
-        Process p = process;
-        if (p != null) {
-            p.destroyForcibly();
-            try {
-                p.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        launcher.emergencyStop();
         if (!closed) {
             // (an in-process broker keeps running until the JVM halts; deleting its open files is harmless)
             try {
-                deleteRecursively(dataDir);
+                files.deleteAll();
             } catch (RuntimeException ignored) {
                 // JVM exiting; nothing more to do
             }
@@ -708,113 +508,8 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     }
 
     private void awaitPortsFree(long deadline) {
-        while (!(portFree(brokerPort) && portFree(controllerPort)) && System.nanoTime() - deadline < 0) {
+        while (!(Ports.isFree(brokerPort) && Ports.isFree(controllerPort)) && System.nanoTime() - deadline < 0) {
             ClusterAdmin.pause(100);
-        }
-    }
-
-    private static boolean portFree(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int[] freePorts(int count) {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                ServerSocket s = new ServerSocket(0, 50, InetAddress.getByName(HOST));
-                sockets.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not find free ports on " + HOST, e);
-        } finally {
-            for (ServerSocket s : sockets) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // released either way
-                }
-            }
-        }
-    }
-
-    private static boolean isBindFailure(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof BindException || (c.getMessage() != null && isBindFailure(c.getMessage()))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean isBindFailure(String text) {
-        return text.contains("Address already in use") || text.contains("java.net.BindException")
-                || text.contains("failed to bind");
-    }
-
-    private static String readSince(Path file, long offset) {
-        if (!Files.exists(file)) {
-            return "";
-        }
-        try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size <= offset) {
-                return "";
-            }
-            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size - offset, 64L << 20));
-            ch.position(offset);
-            while (buf.hasRemaining() && ch.read(buf) > 0) {
-                // fill
-            }
-            return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(could not read " + file + ": " + e + ")";
-        }
-    }
-
-    private static String tail(String text) {
-        List<String> lines = text.lines().toList();
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
-    }
-
-    /**
-     * This JVM's class path with every entry made absolute: the child runs in the data directory. Under
-     * Surefire/Failsafe {@code java.class.path} is the real test class path (with a manifest-only booter jar
-     * it would be that jar, whose Class-Path manifest entry the child's class loader follows as well).
-     */
-    private static String childClassPath() {
-        String cp = System.getProperty("java.class.path", "");
-        List<String> entries = new ArrayList<>();
-        for (String entry : cp.split(java.io.File.pathSeparator)) {
-            if (!entry.isBlank()) {
-                entries.add(Path.of(entry).toAbsolutePath().toString());
-            }
-        }
-        return String.join(java.io.File.pathSeparator, entries);
-    }
-
-    private static String quoteForArgFile(String s) {
-        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not delete " + dir, e);
         }
     }
 
@@ -825,71 +520,4 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         first.addSuppressed(next);
         return first;
     }
-
-    /** Looks for one line in a growing file, reading only what was appended since the last call. */
-    private static final class LogScanner {
-        private final Path file;
-        private final String needle;
-        private long position;
-        private String carry = "";
-
-        LogScanner(Path file, long offset, String needle) {
-            this.file = file;
-            this.position = offset;
-            this.needle = needle;
-        }
-
-        boolean found() {
-            if (!Files.exists(file)) {
-                return false;
-            }
-            try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ)) {
-                long size = ch.size();
-                if (size <= position) {
-                    return false;
-                }
-                ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size - position, 16L << 20));
-                ch.position(position);
-                while (buf.hasRemaining() && ch.read(buf) > 0) {
-                    // fill
-                }
-                position += buf.position();
-                // ISO-8859-1 maps bytes 1:1, so a chunk boundary never splits the (ASCII) needle's characters
-                String text = carry + new String(buf.array(), 0, buf.position(), StandardCharsets.ISO_8859_1);
-                if (text.contains(needle)) {
-                    return true;
-                }
-                carry = text.substring(Math.max(0, text.length() - needle.length()));
-                return false;
-            } catch (IOException e) {
-                return false;
-            }
-        }
-    }
-
-    /** A bind failure at start-up: retried with new ports (first start) or after a pause (restart). */
-    private static final class BindFailedException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        BindFailedException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
-    /** The child's log4j2 configuration (used only if log4j-core is on the class path): INFO to stdout. */
-    private static final String CHILD_LOG4J2_XML = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <Configuration status="WARN">
-              <Appenders>
-                <Console name="out" target="SYSTEM_OUT">
-                  <PatternLayout pattern="%d{HH:mm:ss.SSS} %-5level [%t] %c{1.} - %msg%n"/>
-                </Console>
-              </Appenders>
-              <Loggers>
-                <Root level="INFO">
-                  <AppenderRef ref="out"/>
-                </Root>
-              </Loggers>
-            </Configuration>
-            """;
 }

@@ -24,7 +24,6 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kafkascenarios.stream.StreamProcessor;
 
 /**
  * The consumer loop: owns the {@code KafkaConsumer}, feeds each assigned partition's
@@ -37,7 +36,7 @@ import io.kafkascenarios.stream.StreamProcessor;
  * that is safe from another thread.
  */
 public final class PollLoop implements Runnable {
-    private static final Logger LOG = LoggerFactory.getLogger(StreamProcessor.class);
+    private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
     private static final Duration PAUSED_POLL_TIMEOUT = Duration.ofMillis(5);
 
     private final StreamSettings settings;
@@ -172,9 +171,9 @@ public final class PollLoop implements Runnable {
                 continue; // not ours any more; never happens with records from the same poll
             }
             w.enqueue(records.records(tp));
-            if (!w.paused && w.queued() >= settings.maxQueued()) {
+            if (!w.progress().paused() && w.queued() >= settings.maxQueued()) {
                 consumer.pause(List.of(tp));
-                w.paused = true;
+                w.progress().paused(true);
             }
         }
     }
@@ -182,12 +181,12 @@ public final class PollLoop implements Runnable {
     private void resumeDrained() {
         List<TopicPartition> resume = null;
         for (PartitionWorker w : partitions.values()) {
-            if (w.paused && w.queued() <= settings.maxQueued() / 2) {
+            if (w.progress().paused() && w.queued() <= settings.maxQueued() / 2) {
                 if (resume == null) {
                     resume = new ArrayList<>();
                 }
                 resume.add(w.partition());
-                w.paused = false;
+                w.progress().paused(false);
             }
         }
         if (resume != null) {
@@ -213,7 +212,7 @@ public final class PollLoop implements Runnable {
 
     private boolean anyPaused() {
         for (PartitionWorker w : partitions.values()) {
-            if (w.paused) {
+            if (w.progress().paused()) {
                 return true;
             }
         }
@@ -223,7 +222,7 @@ public final class PollLoop implements Runnable {
     private void updateLag() {
         for (PartitionWorker w : partitions.values()) {
             OptionalLong lag = consumer.currentLag(w.partition());
-            w.updateLag(lag.isPresent() ? lag.getAsLong() : -1);
+            w.progress().updateLag(lag.isPresent() ? lag.getAsLong() : -1);
         }
     }
 
@@ -236,8 +235,8 @@ public final class PollLoop implements Runnable {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, PartitionWorker> byPartition = new HashMap<>();
         for (PartitionWorker w : ws) {
-            long completed = w.completed();
-            if (completed > w.committed) {
+            long completed = w.progress().completed();
+            if (completed > w.progress().committed()) {
                 offsets.put(w.partition(), new OffsetAndMetadata(completed));
                 byPartition.put(w.partition(), w);
             }
@@ -250,7 +249,7 @@ public final class PollLoop implements Runnable {
             for (int tries = 1; ; tries++) {
                 try {
                     consumer.commitSync(offsets, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-                    offsets.forEach((tp, o) -> byPartition.get(tp).committed = o.offset());
+                    offsets.forEach((tp, o) -> byPartition.get(tp).progress().committed(o.offset()));
                     return;
                 } catch (WakeupException e) {
                     // close() or a failure woke the consumer up for the poll loop, not to drop this commit.
@@ -267,10 +266,7 @@ public final class PollLoop implements Runnable {
         } else {
             consumer.commitAsync(offsets, (committed, e) -> {
                 if (e == null) {
-                    committed.forEach((tp, o) -> {
-                        PartitionWorker w = byPartition.get(tp);
-                        w.committed = Math.max(w.committed, o.offset());
-                    });
+                    committed.forEach((tp, o) -> byPartition.get(tp).progress().committed(o.offset()));
                 } else {
                     LOG.debug("{}: async commit failed, retried at the next interval: {}", settings.name(), e.toString());
                 }

@@ -7,7 +7,6 @@ import java.util.Set;
 import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
 
-import io.kafkascenarios.RingProducer;
 import io.kafkascenarios.stream.Backoff;
 import io.kafkascenarios.stream.BatchHandler;
 import io.kafkascenarios.stream.FailurePolicy;
@@ -16,7 +15,7 @@ import io.kafkascenarios.stream.FailurePolicy;
  * A stream processor's settings, checked by its builder. Immutable.
  *
  * @param consumerConfig the consumer's configuration, already completed and checked
- * @param producer where outputs go
+ * @param outputs where outputs and dead letters go
  * @param topics the topics, or null when {@code pattern} is set
  * @param pattern the topic pattern, or null
  * @param handler the handler, adapted to the batch form
@@ -36,7 +35,7 @@ import io.kafkascenarios.stream.FailurePolicy;
  * @param threadFactory makes the poll thread and the worker threads
  * @param name for thread names and logs
  */
-public record StreamSettings(Map<String, Object> consumerConfig, RingProducer producer, List<String> topics,
+public record StreamSettings(Map<String, Object> consumerConfig, Outputs outputs, List<String> topics,
                              Pattern pattern, BatchHandler handler, int retries, Backoff backoff,
                              FailurePolicy policy, String deadLetterTopic,
                              Set<Class<? extends Throwable>> nonRetryable, int workerThreads, int maxBatch,

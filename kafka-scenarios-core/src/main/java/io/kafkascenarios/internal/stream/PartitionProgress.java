@@ -1,0 +1,81 @@
+package io.kafkascenarios.internal.stream;
+
+/**
+ * How far one assigned partition is: what is done (the worker moves it), what is committed, fetched,
+ * lagging and paused (the poll thread moves those). Everything a health snapshot or a commit reads.
+ *
+ * <p>Threads: {@link #done} on the worker thread that runs the partition; the rest of the writers on
+ * the poll thread; the getters from any thread.
+ */
+public final class PartitionProgress {
+    /** The next offset to commit: every record before it is done. -1 until the first batch is done. */
+    private volatile long completed = -1;
+    /** The last offset committed for this partition, -1 if none by this instance. */
+    private volatile long committed = -1;
+    /** Records after what is completed up to the partition's end, -1 if unknown. */
+    private volatile long lag = -1;
+    /** Whether fetching is paused for backpressure. */
+    private volatile boolean paused;
+    /** The first offset fetched, -1 before any. Poll thread. */
+    private long firstFetched = -1;
+    /** One past the last offset fetched, -1 before any. Poll thread. */
+    private long fetchedUpTo = -1;
+
+    /** @return the next offset to commit, or -1 if nothing is done yet */
+    public long completed() {
+        return completed;
+    }
+
+    /** @return last committed offset by this instance, or -1 */
+    public long committed() {
+        return committed;
+    }
+
+    /** @return records after what is completed up to the partition's end, or -1 if unknown */
+    public long lag() {
+        return lag;
+    }
+
+    /** @return whether fetching is paused for backpressure */
+    public boolean paused() {
+        return paused;
+    }
+
+    /** Worker thread: every record up to {@code nextOffset} (exclusive) is done. */
+    void done(long nextOffset) {
+        completed = nextOffset;
+    }
+
+    /** Poll thread: records from {@code first} to {@code last} were fetched. */
+    void fetched(long first, long last) {
+        if (firstFetched < 0) {
+            firstFetched = first;
+        }
+        fetchedUpTo = last + 1;
+    }
+
+    /** Poll thread: {@code offset} is committed (only ever moves forward). */
+    void committed(long offset) {
+        committed = Math.max(committed, offset);
+    }
+
+    /** Poll thread. */
+    void paused(boolean p) {
+        paused = p;
+    }
+
+    /**
+     * Poll thread: the lag is what was fetched and is not done yet, plus what is not fetched yet.
+     *
+     * @param fetchLag the consumer's lag (end offset minus fetch position), or -1 if unknown
+     */
+    void updateLag(long fetchLag) {
+        if (fetchLag < 0) {
+            lag = -1;
+            return;
+        }
+        long done = completed;
+        long backlog = fetchedUpTo < 0 ? 0 : fetchedUpTo - (done >= 0 ? done : firstFetched);
+        lag = fetchLag + Math.max(0, backlog);
+    }
+}
