@@ -530,7 +530,8 @@ public final class RingProducer implements AutoCloseable {
         long nonRecords = accounting.nonRecords.sum();
         long claimed = ring.cursor() + 1;
         long offered = claimed - nonRecords + discarded;
-        return new RingStats(offered, delivered, discarded, failed, ring.size(), ring.remaining(), accounting.blockStarted.sum(), accounting.blockNanos.sum(),
+        return new RingStats(offered, delivered, discarded, failed, ring.size(), ring.remaining(),
+                accounting.blockStarted.sum(), Duration.ofNanos(accounting.blockNanos.sum()),
                 accounting.listenerErrors.sum(), accounting.producerReplacements.sum());
     }
 
