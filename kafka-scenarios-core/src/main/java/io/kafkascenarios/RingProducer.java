@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -611,6 +612,7 @@ public final class RingProducer implements AutoCloseable {
         private boolean sendWaitsForSpace = true;
         private long flusherParkNanos = FLUSHER_PARK_NANOS;
         private NanoClock clock = NanoClock.SYSTEM;
+        private Supplier<? extends Producer<byte[], byte[]>> producers;
 
         private Builder(Map<String, Object> kafkaConfig) {
             this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
@@ -746,6 +748,26 @@ public final class RingProducer implements AutoCloseable {
         }
 
         /**
+         * Makes the Kafka producers instead of the builder: one when building, and another each time a
+         * fatal error poisons the current one (see the README's producer replacement). For a producer
+         * you wrap with your own instrumentation, a {@code MockProducer} in your tests, or a producer
+         * that drops everything in a benchmark of the ring alone. The Kafka config given to
+         * {@link RingProducer#builder} is then not used to make producers (its serializer and
+         * transaction checks still apply). Each producer made belongs to the RingProducer, which
+         * closes it.
+         *
+         * <p>Threads: called on the building thread for the first producer, then on the flusher thread.
+         * It must not return null.
+         *
+         * @param producers makes a new producer per call, with byte-array key and value types
+         * @return this builder
+         */
+        public Builder producerFactory(Supplier<? extends Producer<byte[], byte[]>> producers) {
+            this.producers = Objects.requireNonNull(producers, "producers");
+            return this;
+        }
+
+        /**
          * Tests only: how long the idle flusher parks (default 1 ms), so that a test can tell a
          * flusher woken by a caller from one that slept out its park.
          */
@@ -772,8 +794,10 @@ public final class RingProducer implements AutoCloseable {
             refuseSerializer(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
             refuseTransactions();
             Map<String, Object> config = java.util.Collections.unmodifiableMap(new HashMap<>(kafkaConfig));
-            return build(() -> new KafkaRecordSink(
-                    new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())));
+            Supplier<? extends Producer<byte[], byte[]>> make = producers != null ? producers
+                    : () -> new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+            return build(() -> new KafkaRecordSink(Objects.requireNonNull(make.get(),
+                    "the producer factory returned null")));
         }
 
         /** Builds over one sink that is never replaced: the seam unit tests use. */

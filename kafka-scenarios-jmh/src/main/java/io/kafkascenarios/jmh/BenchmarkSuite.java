@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -46,16 +45,16 @@ public final class BenchmarkSuite {
 
     /** The steps, in order; each writes {@code <name>.json}. */
     private static final List<Step> STEPS = List.of(
-            new Step("ring-alone", "io.kafkascenarios.RingOfferBenchmark", true, true),
-            new Step("telemetry", "io.kafkascenarios.TelemetryVsKafkaBenchmark", true, true),
-            new Step("telemetry-paced", "io.kafkascenarios.PacedTelemetryBenchmark", false, true),
-            new Step("delivered", "io.kafkascenarios.DeliveredThroughputBenchmark", false, true),
-            new Step("request-reply", "io.kafkascenarios.RequestReplyBenchmark", false, true),
-            new Step("stream-processor", "io.kafkascenarios.StreamProcessorBenchmark", false, true),
-            new Step("idle", "io.kafkascenarios.IdleProducerBenchmark", false, false),
-            new Step("broker-down-ring", "io.kafkascenarios.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
+            new Step("ring-alone", "io.kafkascenarios.jmh.RingOfferBenchmark", true, true),
+            new Step("telemetry", "io.kafkascenarios.jmh.TelemetryVsKafkaBenchmark", true, true),
+            new Step("telemetry-paced", "io.kafkascenarios.jmh.PacedTelemetryBenchmark", false, true),
+            new Step("delivered", "io.kafkascenarios.jmh.DeliveredThroughputBenchmark", false, true),
+            new Step("request-reply", "io.kafkascenarios.jmh.RequestReplyBenchmark", false, true),
+            new Step("stream-processor", "io.kafkascenarios.jmh.StreamProcessorBenchmark", false, true),
+            new Step("idle", "io.kafkascenarios.jmh.IdleProducerBenchmark", false, false),
+            new Step("broker-down-ring", "io.kafkascenarios.jmh.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
             // One send() that blocks max.block.ms: measured once, in both modes.
-            new Step("broker-down-raw", "io.kafkascenarios.BrokerDownBenchmark.rawSendBrokerDown", false, false));
+            new Step("broker-down-raw", "io.kafkascenarios.jmh.BrokerDownBenchmark.rawSendBrokerDown", false, false));
 
     private BenchmarkSuite() {
     }

@@ -26,7 +26,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * <p>Thread: single-threaded, used by {@link BenchmarkSuite#main}.
  */
 public final class ResultTable {
-    private static final String PKG = "io.kafkascenarios.";
+    private static final String PKG = "io.kafkascenarios.jmh.";
     private final Map<String, JsonNode> results = new HashMap<>();
     private final List<String[]> rows = new ArrayList<>();
 

@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.kafkascenarios.jmh.BenchCluster;
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.RingProducerListener;
 
 /**
  * What a caller pays per record when there is no broker at all: {@code RingProducer.offer} (DISCARD)

@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.util.concurrent.TimeUnit;
 
@@ -15,6 +15,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.RingProducer;
 
 /**
  * What the caller pays per record: {@code RingProducer.offer} (DISCARD) side by side with

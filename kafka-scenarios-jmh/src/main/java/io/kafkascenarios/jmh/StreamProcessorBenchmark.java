@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.kafkascenarios.jmh.BenchCluster;
+import io.kafkascenarios.RingStats;
 import io.kafkascenarios.stream.ProcessorHealth;
 import io.kafkascenarios.stream.StreamProcessor;
 

@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -18,6 +18,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.RingProducer;
 
 /**
  * Send-to-acknowledgement latency of a request that produces one record and waits for it:

@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -13,6 +13,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.RingProducer;
 
 /**
  * What a producer that has nothing to send costs the machine: the client JVM's CPU time

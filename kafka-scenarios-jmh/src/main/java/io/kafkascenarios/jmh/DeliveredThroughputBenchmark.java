@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +16,10 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.OnFull;
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.RingStats;
 
 /**
  * Records acknowledged by the broker per second: the ring producer (BLOCK, so nothing is discarded)

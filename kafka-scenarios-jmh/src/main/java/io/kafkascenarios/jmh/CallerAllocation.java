@@ -1,15 +1,14 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import com.sun.management.ThreadMXBean;
 
 /**
  * Bytes allocated by the benchmark's own threads (the callers) per iteration, reported as the JMH

@@ -1,11 +1,17 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,12 +26,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.kafkascenarios.internal.RecordSink;
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.RingProducerListener;
 
 /**
  * The cost of {@code offer()} on the caller thread with the ring alone: the flusher hands records to a
  * sink that drops them, so no Kafka cost is measured. Run with {@code -prof gc} to see 0 B/op.
- * (In package {@code io.kafkascenarios} to reach the builder's sink seam.)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,26 +44,33 @@ public class RingOfferBenchmark {
     private final byte[] key = "key-000001".getBytes();
     private final byte[] value = new byte[100];
 
-    /** Drops every record and completes it at once: the ring and flusher alone. */
-    static final class NoOpSink implements RecordSink {
+    /**
+     * Drops every record and completes it at once, keeping no history: the ring and flusher alone. Made
+     * through the public {@code producerFactory} seam, as a user would wrap their own producer.
+     */
+    static final class NoOpProducer extends MockProducer<byte[], byte[]> {
+        private static final RecordMetadata METADATA = new RecordMetadata(new TopicPartition("telemetry", 0), 0, 0, 0, 0, 0);
+        private static final Future<RecordMetadata> DONE = CompletableFuture.completedFuture(METADATA);
+
+        NoOpProducer() {
+            super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
         @Override
-        public void send(ProducerRecord<byte[], byte[]> record, Callback callback) {
-            callback.onCompletion(null, null);
+        public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+            callback.onCompletion(METADATA, null);
+            return DONE;
         }
 
         @Override
         public void flush() {
-        }
-
-        @Override
-        public void close(Duration timeout) {
         }
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         producer = RingProducer.builder(Map.of()).ringSize(16384)
-                .listener(new RingProducerListener() { }).build(new NoOpSink());
+                .listener(new RingProducerListener() { }).producerFactory(NoOpProducer::new).build();
     }
 
     @TearDown(Level.Trial)

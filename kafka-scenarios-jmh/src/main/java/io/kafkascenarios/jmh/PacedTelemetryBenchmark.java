@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -17,6 +17,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+
+import io.kafkascenarios.RingProducer;
 
 /**
  * What the caller pays per record at a steady rate the pipeline keeps up with, as telemetry usually

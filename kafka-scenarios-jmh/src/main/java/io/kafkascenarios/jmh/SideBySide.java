@@ -1,4 +1,4 @@
-package io.kafkascenarios;
+package io.kafkascenarios.jmh;
 
 import java.time.Duration;
 import java.util.Map;
@@ -12,7 +12,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
-import io.kafkascenarios.jmh.BenchCluster;
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.RingProducerListener;
+import io.kafkascenarios.RingStats;
 import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
