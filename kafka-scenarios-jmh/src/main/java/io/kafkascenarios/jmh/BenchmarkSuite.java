@@ -45,16 +45,16 @@ public final class BenchmarkSuite {
 
     /** The steps, in order; each writes {@code <name>.json}. */
     private static final List<Step> STEPS = List.of(
-            new Step("ring-alone", "io.kafkascenarios.jmh.RingOfferBenchmark", true, true),
-            new Step("telemetry", "io.kafkascenarios.jmh.TelemetryVsKafkaBenchmark", true, true),
-            new Step("telemetry-paced", "io.kafkascenarios.jmh.PacedTelemetryBenchmark", false, true),
-            new Step("delivered", "io.kafkascenarios.jmh.DeliveredThroughputBenchmark", false, true),
-            new Step("request-reply", "io.kafkascenarios.jmh.RequestReplyBenchmark", false, true),
-            new Step("stream-processor", "io.kafkascenarios.jmh.StreamProcessorBenchmark", false, true),
-            new Step("idle", "io.kafkascenarios.jmh.IdleProducerBenchmark", false, false),
-            new Step("broker-down-ring", "io.kafkascenarios.jmh.BrokerDownBenchmark.ringOfferBrokerDown", false, true),
+            new Step("ring-alone", RingOfferBenchmark.class, null, true, true),
+            new Step("telemetry", TelemetryVsKafkaBenchmark.class, null, true, true),
+            new Step("telemetry-paced", PacedTelemetryBenchmark.class, null, false, true),
+            new Step("delivered", DeliveredThroughputBenchmark.class, null, false, true),
+            new Step("request-reply", RequestReplyBenchmark.class, null, false, true),
+            new Step("stream-processor", StreamProcessorBenchmark.class, null, false, true),
+            new Step("idle", IdleProducerBenchmark.class, null, false, false),
+            new Step("broker-down-ring", BrokerDownBenchmark.class, "ringOfferBrokerDown", false, true),
             // One send() that blocks max.block.ms: measured once, in both modes.
-            new Step("broker-down-raw", "io.kafkascenarios.jmh.BrokerDownBenchmark.rawSendBrokerDown", false, false));
+            new Step("broker-down-raw", BrokerDownBenchmark.class, "rawSendBrokerDown", false, false));
 
     private BenchmarkSuite() {
     }
@@ -163,7 +163,7 @@ public final class BenchmarkSuite {
             progress(String.format(Locale.ROOT, "step %d/%d: %s", i + 1, steps.size(), step.name));
             Path json = out.resolve(step.name + ".json");
             ChainedOptionsBuilder options = new OptionsBuilder()
-                    .include(step.include.replace(".", "\\.") + (step.include.endsWith("Benchmark") ? "\\." : "$"))
+                    .include(step.include())
                     .jvmArgsAppend(jvmArgs)
                     .resultFormat(ResultFormatType.JSON)
                     .result(json.toString())
@@ -206,17 +206,15 @@ public final class BenchmarkSuite {
         }
     }
 
-    private static final class Step {
-        final String name;
-        final String include;
-        final boolean gcProfile;
-        final boolean scalable;
-
-        Step(String name, String include, boolean gcProfile, boolean scalable) {
-            this.name = name;
-            this.include = include;
-            this.gcProfile = gcProfile;
-            this.scalable = scalable;
+    /**
+     * One JMH run: a benchmark class (the class object, so a rename breaks the build, not the table),
+     * optionally one method of it.
+     */
+    private record Step(String name, Class<?> benchmark, String method, boolean gcProfile, boolean scalable) {
+        /** @return JMH's include regex for this step */
+        String include() {
+            String cls = benchmark.getName().replace(".", "\\.");
+            return method == null ? cls + "\\." : cls + "\\." + method + "$";
         }
     }
 

@@ -76,11 +76,16 @@ public final class ResultTable {
         return key.toString();
     }
 
+    /** A benchmark method's key in the results: the class by its symbol, so that a rename cannot orphan a row. */
+    private static String m(Class<?> benchmark, String method) {
+        return benchmark.getSimpleName() + "." + method;
+    }
+
     private void build() {
-        String ring1 = "TelemetryVsKafkaBenchmark.ringOffer1Thread";
-        String raw1 = "TelemetryVsKafkaBenchmark.rawSend1Thread";
-        String ring4 = "TelemetryVsKafkaBenchmark.ringOffer4Threads";
-        String raw4 = "TelemetryVsKafkaBenchmark.rawSend4Threads";
+        String ring1 = m(TelemetryVsKafkaBenchmark.class, "ringOffer1Thread");
+        String raw1 = m(TelemetryVsKafkaBenchmark.class, "rawSend1Thread");
+        String ring4 = m(TelemetryVsKafkaBenchmark.class, "ringOffer4Threads");
+        String raw4 = m(TelemetryVsKafkaBenchmark.class, "rawSend4Threads");
         timeRow("telemetry: caller cost per record, 1 thread, mean", ring1, raw1, null);
         timeRow("telemetry: caller cost per record, 1 thread, p50", ring1, raw1, "50.0");
         timeRow("telemetry: caller cost per record, 1 thread, p99", ring1, raw1, "99.0");
@@ -91,40 +96,40 @@ public final class ResultTable {
         acceptedRow("telemetry: offers the ring accepted (the rest were discarded), 4 threads", ring4);
         allocationRow("telemetry: caller-thread allocation per record, 1 thread", ring1, raw1);
         allocationRow("telemetry: caller-thread allocation per record, 4 threads", ring4, raw4);
-        String paced = "PacedTelemetryBenchmark.ringOfferPaced";
-        String pacedRaw = "PacedTelemetryBenchmark.rawSendPaced";
+        String paced = m(PacedTelemetryBenchmark.class, "ringOfferPaced");
+        String pacedRaw = m(PacedTelemetryBenchmark.class, "rawSendPaced");
         timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, mean", paced, pacedRaw, null);
         timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p50", paced, pacedRaw, "50.0");
         timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99", paced, pacedRaw, "99.0");
         timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99.9", paced, pacedRaw, "99.9");
         acceptedRow("telemetry at a steady rate: offers the ring accepted", paced);
         cpuRow("telemetry at a steady rate: client JVM CPU per record (all threads)", paced, pacedRaw);
-        timeRow("ring alone (no Kafka), offer, 1 thread, mean", "RingOfferBenchmark.offer1Thread", null, null);
-        timeRow("ring alone (no Kafka), offer, 4 threads, mean", "RingOfferBenchmark.offer4Threads", null, null);
-        allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", "RingOfferBenchmark.offer1Thread", null);
-        acceptedRow("ring alone (no Kafka), offers accepted, 1 thread", "RingOfferBenchmark.offer1Thread");
-        throughputRow("telemetry: delivered (acked) records/s, BLOCK", "DeliveredThroughputBenchmark.ringDelivered",
-                "DeliveredThroughputBenchmark.rawDelivered");
+        timeRow("ring alone (no Kafka), offer, 1 thread, mean", m(RingOfferBenchmark.class, "offer1Thread"), null, null);
+        timeRow("ring alone (no Kafka), offer, 4 threads, mean", m(RingOfferBenchmark.class, "offer4Threads"), null, null);
+        allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", m(RingOfferBenchmark.class, "offer1Thread"), null);
+        acceptedRow("ring alone (no Kafka), offers accepted, 1 thread", m(RingOfferBenchmark.class, "offer1Thread"));
+        throughputRow("telemetry: delivered (acked) records/s, BLOCK", m(DeliveredThroughputBenchmark.class, "ringDelivered"),
+                m(DeliveredThroughputBenchmark.class, "rawDelivered"));
         cpuRow("telemetry: delivered, client JVM CPU per record (all threads)",
-                "DeliveredThroughputBenchmark.ringDelivered", "DeliveredThroughputBenchmark.rawDelivered");
+                m(DeliveredThroughputBenchmark.class, "ringDelivered"), m(DeliveredThroughputBenchmark.class, "rawDelivered"));
         for (String threads : new String[] {"1", "64"}) {
-            String ring = "RequestReplyBenchmark.ringSend" + threads;
-            String raw = "RequestReplyBenchmark.rawSend" + threads;
+            String ring = m(RequestReplyBenchmark.class, "ringSend" + threads);
+            String raw = m(RequestReplyBenchmark.class, "rawSend" + threads);
             String who = "request-reply: send->ack latency, " + threads + (threads.equals("1") ? " request" : " concurrent requests");
             timeRow(who + ", p50", ring, raw, "50.0");
             timeRow(who + ", p99", ring, raw, "99.0");
             timeRow(who + ", p99.9", ring, raw, "99.9");
         }
-        for (String partitions : paramValues("StreamProcessorBenchmark.", "partitions", "1", "6")) {
+        for (String partitions : paramValues(m(StreamProcessorBenchmark.class, ""), "partitions", "1", "6")) {
             throughputRow("stream processor: consume->identity->produce->commit records/s, " + partitions
                             + (partitions.equals("1") ? " partition" : " partitions"),
-                    "StreamProcessorBenchmark.streamIdentity:partitions=" + partitions,
-                    "StreamProcessorBenchmark.rawIdentity:partitions=" + partitions);
+                    m(StreamProcessorBenchmark.class, "streamIdentity:partitions=" + partitions),
+                    m(StreamProcessorBenchmark.class, "rawIdentity:partitions=" + partitions));
         }
-        cpuRow("idle producer: client JVM CPU per ms (nothing to send)", "IdleProducerBenchmark.ringIdle",
-                "IdleProducerBenchmark.rawIdle");
+        cpuRow("idle producer: client JVM CPU per ms (nothing to send)", m(IdleProducerBenchmark.class, "ringIdle"),
+                m(IdleProducerBenchmark.class, "rawIdle"));
         timeRow("broker down: caller time per record (raw: one send, max.block.ms 60 s)",
-                "BrokerDownBenchmark.ringOfferBrokerDown", "BrokerDownBenchmark.rawSendBrokerDown", null);
+                m(BrokerDownBenchmark.class, "ringOfferBrokerDown"), m(BrokerDownBenchmark.class, "rawSendBrokerDown"), null);
     }
 
     /**
