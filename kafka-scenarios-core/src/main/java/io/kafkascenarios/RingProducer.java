@@ -323,7 +323,7 @@ public final class RingProducer implements AutoCloseable {
         long start = clock.nanoTime();
         checkRecord(topic, partition, timestamp, key, value, headers);
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        SendCompletion completion = new SendCompletion(topic, start);
+        SendCompletion completion = new SendCompletion(topic, start, clock);
         long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, 1);
         if (sequence == Ring.CLOSED) {
             throw closed();
@@ -386,7 +386,7 @@ public final class RingProducer implements AutoCloseable {
             checkRecord(r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i]);
         }
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : records.get(0).topic(), start);
+        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : records.get(0).topic(), start, clock);
         for (int i = 0; i < size; i++) {
             ProducerRecord<byte[], byte[]> r = records.get(i);
             long sequence = ring.claimWaiting(start, timeoutNanos, size - i);

@@ -27,10 +27,11 @@ public final class GroupCompletion extends TimedCompletion<Void> {
      * @param size records in the group, all counted before the first is published so that an early
      *             acknowledgement cannot complete the group
      * @param topic the first record's topic, for messages
-     * @param startNanos when sendAll was called
+     * @param startNanos when sendAll was called, on {@code clock}
+     * @param clock the producer's clock
      */
-    public GroupCompletion(int size, String topic, long startNanos) {
-        super(topic, startNanos);
+    public GroupCompletion(int size, String topic, long startNanos, NanoClock clock) {
+        super(topic, startNanos, clock);
         this.unacked = size;
         this.unsent = size;
         if (size == 0) {

@@ -17,10 +17,11 @@ public final class SendCompletion extends TimedCompletion<RecordMetadata> {
 
     /**
      * @param topic the record's topic, for messages
-     * @param startNanos when send was called
+     * @param startNanos when send was called, on {@code clock}
+     * @param clock the producer's clock
      */
-    public SendCompletion(String topic, long startNanos) {
-        super(topic, startNanos);
+    public SendCompletion(String topic, long startNanos, NanoClock clock) {
+        super(topic, startNanos, clock);
     }
 
     /** The record was handed to Kafka. Flusher thread. */

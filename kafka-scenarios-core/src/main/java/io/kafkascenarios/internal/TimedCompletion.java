@@ -19,15 +19,18 @@ import io.kafkascenarios.SendTimeoutException;
 abstract class TimedCompletion<T> extends CompletableFuture<T> implements RecordCompletion, Runnable {
     private final String topic;
     private final long startNanos;
+    private final NanoClock clock;
     private volatile Future<?> deadline;
 
     /**
      * @param topic the (first) record's topic, for messages
-     * @param startNanos when the caller started
+     * @param startNanos when the caller started, on {@code clock}
+     * @param clock the producer's clock, for the elapsed time a timeout reports
      */
-    TimedCompletion(String topic, long startNanos) {
+    TimedCompletion(String topic, long startNanos, NanoClock clock) {
         this.topic = topic;
         this.startNanos = startNanos;
+        this.clock = clock;
     }
 
     /** @param deadline the scheduled {@link #run}, cancelled on completion. Caller thread, once. */
@@ -65,6 +68,6 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
     /** The deadline passed. */
     @Override
     public final void run() {
-        completeExceptionally(new SendTimeoutException(stage(), Duration.ofNanos(System.nanoTime() - startNanos), topic));
+        completeExceptionally(new SendTimeoutException(stage(), Duration.ofNanos(clock.nanoTime() - startNanos), topic));
     }
 }
