@@ -14,14 +14,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -381,6 +390,43 @@ class TelemetryIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> producer.stats().pending() == 0 && listener.failed.get() == 2);
         assertThat(producer.stats().failed()).isEqualTo(2);
         assertThat(ReadBack.all(KAFKA.cluster().bootstrapServers(), topic)).isEmpty();
+    }
+
+    /**
+     * Producers made by the user's factory: a real KafkaProducer wrapped to count what it sends. The
+     * records land in the topic, and the ring closes the producer it was given.
+     */
+    @Test
+    void producersFromTheUsersFactoryDeliverAndAreClosedByTheRing() {
+        String topic = KafkaClusterExtension.uniqueTopic("telemetry-factory");
+        KAFKA.cluster().createTopic(topic, 1);
+        AtomicInteger sent = new AtomicInteger();
+        AtomicBoolean closed = new AtomicBoolean();
+        Supplier<Producer<byte[], byte[]>> factory = () ->
+                new KafkaProducer<>(config(), new ByteArraySerializer(), new ByteArraySerializer()) {
+                    @Override
+                    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+                        sent.incrementAndGet();
+                        return super.send(record, callback);
+                    }
+
+                    @Override
+                    public void close(Duration timeout) {
+                        closed.set(true);
+                        super.close(timeout);
+                    }
+                };
+        int n = 1_000;
+        try (RingProducer producer = RingProducer.builder(Map.of()).onFull(OnFull.BLOCK).producerFactory(factory).build()) {
+            for (int i = 0; i < n; i++) {
+                assertThat(producer.offer(topic, null, ByteBuffer.allocate(8).putLong(i).array())).isTrue();
+            }
+            assertThat(producer.flush(Duration.ofSeconds(60))).isTrue();
+            assertThat(producer.stats().delivered()).isEqualTo(n);
+        }
+        assertThat(sent.get()).isEqualTo(n);
+        assertThat(closed.get()).isTrue();
+        assertThat(ReadBack.all(KAFKA.cluster().bootstrapServers(), topic)).hasSize(n);
     }
 
     static void sleepMillis(long millis) {
