@@ -363,7 +363,10 @@ public final class RingProducer implements AutoCloseable {
      * {@link Builder#sendWaitsForSpace} says: a group has no cheaper way out); if the deadline passes
      * with part of the group enqueued, the future fails with stage {@code RING_SPACE}, the enqueued part
      * is still delivered or failed, and the rest counts as discarded. A group that fails may therefore
-     * have been delivered in part: retrying it can duplicate records, never lose them.
+     * have been delivered in part: retrying it can duplicate records, never lose them. The list is read
+     * once, at the start; each header's key and value too. If copying a record past the first into its
+     * slot throws anyway (out of memory), the future fails with that error, the records before it go
+     * on, and it and the rest are not offered (not counted).
      *
      * <p>Threads: call it from any thread; the future completes on Kafka's I/O thread, the flusher or
      * the deadline thread, as for {@link #send(String, int, long, byte[], byte[], Header[], Duration) send}.
@@ -378,17 +381,22 @@ public final class RingProducer implements AutoCloseable {
      */
     public CompletableFuture<Void> sendAll(List<? extends ProducerRecord<byte[], byte[]>> records, Duration timeout) {
         long start = clock.nanoTime();
-        int size = records.size();
+        // Each element read once: a list that changes under the call cannot slip in a record that was
+        // not checked.
+        Object[] taken = records.toArray();
+        int size = taken.length;
         Header[][] headers = new Header[size][];
         for (int i = 0; i < size; i++) {
-            ProducerRecord<byte[], byte[]> r = Objects.requireNonNull(records.get(i), "record");
+            @SuppressWarnings("unchecked")
+            ProducerRecord<byte[], byte[]> r = (ProducerRecord<byte[], byte[]>) Objects.requireNonNull(taken[i], "record");
             headers[i] = snapshot(r.headers().toArray());
             checkRecord(r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i]);
         }
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : records.get(0).topic(), start, clock);
+        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : topicOf(taken[0]), start, clock);
         for (int i = 0; i < size; i++) {
-            ProducerRecord<byte[], byte[]> r = records.get(i);
+            @SuppressWarnings("unchecked")
+            ProducerRecord<byte[], byte[]> r = (ProducerRecord<byte[], byte[]>) taken[i];
             long sequence = ring.claimWaiting(start, timeoutNanos, size - i);
             if (sequence == Ring.CLOSED) {
                 if (i == 0) {
@@ -441,6 +449,10 @@ public final class RingProducer implements AutoCloseable {
             copy[i] = h == null ? null : new RecordHeader(h.key(), h.value()); // null: checkRecord names it
         }
         return copy;
+    }
+
+    private static String topicOf(Object record) {
+        return ((ProducerRecord<?, ?>) record).topic();
     }
 
     private static int partitionOf(ProducerRecord<?, ?> r) {
@@ -757,7 +769,9 @@ public final class RingProducer implements AutoCloseable {
          * closes it.
          *
          * <p>Threads: called on the building thread for the first producer, then on the flusher thread.
-         * It must not return null.
+         * It must not return null. A producer's {@code send} must behave as KafkaProducer's does: if
+         * it throws {@code InterruptException}, the record was not appended (the flusher sends it
+         * again after an interrupt it did not ask for).
          *
          * @param producers makes a new producer per call, with byte-array key and value types
          * @return this builder

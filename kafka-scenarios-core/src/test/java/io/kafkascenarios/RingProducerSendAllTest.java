@@ -185,4 +185,27 @@ class RingProducerSendAllTest {
         assertThat(sink.sent()).isEmpty();
         assertThat(producer.stats().offered()).isZero();
     }
+
+    /** The list is read once: a list that changes under the call cannot slip in an unchecked record (found in review). */
+    @Test
+    void theListIsReadOnceSoAnUncheckedRecordCannotSlipIn() {
+        producer = builder().slotCapacity(64).build(sink);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        List<ProducerRecord<byte[], byte[]>> changing = new java.util.AbstractList<>() {
+            @Override
+            public ProducerRecord<byte[], byte[]> get(int index) {
+                // The first read of each element is a small record; any later read an oversized one.
+                return reads.incrementAndGet() <= 2 ? new ProducerRecord<>("out", new byte[1])
+                        : new ProducerRecord<>("out", new byte[4096]);
+            }
+
+            @Override
+            public int size() {
+                return 2;
+            }
+        };
+        assertThat(producer.sendAll(changing, WAIT)).succeedsWithin(WAIT);
+        assertThat(sink.sent()).hasSize(2).allSatisfy(r -> assertThat(r.value()).hasSize(1));
+        assertThat(reads.get()).isEqualTo(2);
+    }
 }

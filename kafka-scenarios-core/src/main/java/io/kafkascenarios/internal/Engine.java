@@ -302,7 +302,15 @@ public final class Engine {
             }
             // Callers that found the ring full when it closed leave within a park, counting nothing;
             // once they are gone, the last report sees every counter's final value.
-            ring.awaitWaitersGone(start, timeoutNanos);
+            // Its parks would return at once while this thread's interrupt status is set: keep it aside.
+            boolean interrupted = Thread.interrupted();
+            try {
+                ring.awaitWaitersGone(start, timeoutNanos);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             reporter.stop(Math.max(0, timeoutNanos - (clock.nanoTime() - start)));
         } finally {
             stopDeadlines();

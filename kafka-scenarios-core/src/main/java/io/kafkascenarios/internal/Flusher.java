@@ -47,7 +47,7 @@ public final class Flusher implements Runnable {
     static final int ABANDONED = 2;
     static final int CLOSING = 3;
     static final int DONE = 4;
-    /** Kafka rounds to milliseconds; under 1 ms it would abort in-flight batches without a chance. */
+    /** Kafka's close counts whole milliseconds: less than one left means abort at once. */
     private static final long MIN_KAFKA_CLOSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Stray interrupts ignored in a row for one send or flush before the flusher takes it as the outcome. */
     static final int MAX_STRAY_INTERRUPTS = 16;
@@ -284,7 +284,9 @@ public final class Flusher implements Runnable {
         producerClosed = true;
         long left = kafkaCloseByNanos - (clock.nanoTime() - closeStartNanos);
         try {
-            sinks.closeCurrent(Duration.ofNanos(left <= 0 ? 0 : Math.max(left, MIN_KAFKA_CLOSE_NANOS)));
+            // Under a millisecond left, Kafka would round it to zero anyway; stretching it to one would
+            // let the abort and its callbacks land after close returned (close(1 ms)): abort now.
+            sinks.closeCurrent(Duration.ofNanos(left < MIN_KAFKA_CLOSE_NANOS ? 0 : left));
         } catch (Throwable t) {
             Thread.interrupted();
             LOG.warn("closing the Kafka producer failed: {}", t.toString());

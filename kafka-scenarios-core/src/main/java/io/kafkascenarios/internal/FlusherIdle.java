@@ -125,7 +125,8 @@ public final class FlusherIdle {
     public void wakeIfParked() {
         Thread flusher = parkedFlusher;
         // One caller per park wakes it: several callers on a full ring all unparking the same thread
-        // queue on its parker's lock and each pays a syscall (4 threads, p99.9 ~1 -> ~10 us).
+        // queue on its parker's lock and each pays a syscall (4 threads, p99.9 ~1 -> ~10 us). The
+        // price: a winner preempted before its unpark leaves the flusher to its park (10 ms at most).
         if (flusher != null && PARKED.compareAndSet(this, flusher, null)) {
             LockSupport.unpark(flusher);
         }
