@@ -13,7 +13,6 @@ import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.InterruptException;
@@ -22,6 +21,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.kafkascenarios.internal.Accounting;
+import io.kafkascenarios.internal.Checks;
 import io.kafkascenarios.internal.Engine;
 import io.kafkascenarios.internal.GroupCompletion;
 import io.kafkascenarios.internal.KafkaRecordSink;
@@ -225,7 +225,7 @@ public final class RingProducer implements AutoCloseable {
         checkRecord(topic, partition, timestamp);
         Objects.requireNonNull(writer, "writer");
         if (key != null && key.length > slotCapacity) {
-            throw tooLarge(topic, key.length);
+            throw Checks.tooLarge(topic, key.length, slotCapacity);
         }
         long sequence = claim();
         if (sequence == Ring.NO_SLOT) {
@@ -552,18 +552,7 @@ public final class RingProducer implements AutoCloseable {
         if (ring.isClosed()) {
             throw closed();
         }
-        if (topic == null) {
-            throw new NullPointerException("topic must not be null");
-        }
-        if (topic.isEmpty()) {
-            throw new IllegalArgumentException("topic must not be empty");
-        }
-        if (partition < ANY_PARTITION) {
-            throw new IllegalArgumentException("partition must be >= 0 or ANY_PARTITION (-1), was " + partition);
-        }
-        if (timestamp < NO_TIMESTAMP) {
-            throw new IllegalArgumentException("timestamp must be >= 0 or NO_TIMESTAMP (-1), was " + timestamp);
-        }
+        Checks.record(topic, partition, timestamp);
     }
 
     private long claim() {
@@ -581,28 +570,11 @@ public final class RingProducer implements AutoCloseable {
     /** Everything {@link #checkRecord(String, int, long)} checks, and that the whole record fits a slot. */
     private void checkRecord(String topic, int partition, long timestamp, byte[] key, byte[] value, Header[] headers) {
         checkRecord(topic, partition, timestamp);
-        long size = Slot.encodedSize(key, value, headers);
-        if (size > slotCapacity) {
-            throw tooLarge(topic, size);
-        }
-    }
-
-    private IllegalArgumentException tooLarge(String topic, long size) {
-        return new IllegalArgumentException("record for topic '" + topic + "' takes " + size
-                + " bytes (key + value + headers), more than the slot capacity of " + slotCapacity
-                + " bytes; raise RingProducer.Builder.slotCapacity or send it another way");
+        Checks.fits(topic, Slot.encodedSize(key, value, headers), slotCapacity);
     }
 
     private static long toNanos(Duration d) {
-        Objects.requireNonNull(d, "timeout");
-        if (d.isNegative()) {
-            throw new IllegalArgumentException("timeout must not be negative: " + d);
-        }
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return Long.MAX_VALUE;
-        }
+        return Checks.timeoutNanos(d);
     }
 
     /**
@@ -804,9 +776,7 @@ public final class RingProducer implements AutoCloseable {
          * @throws org.apache.kafka.common.KafkaException if Kafka refuses the configuration
          */
         public RingProducer build() {
-            refuseSerializer(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
-            refuseSerializer(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
-            refuseTransactions();
+            Checks.kafkaConfig(kafkaConfig);
             Map<String, Object> config = java.util.Collections.unmodifiableMap(new HashMap<>(kafkaConfig));
             Supplier<? extends Producer<byte[], byte[]>> make = producers != null ? producers
                     : () -> new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
@@ -831,23 +801,6 @@ public final class RingProducer implements AutoCloseable {
                 sink.close(Duration.ZERO);
                 throw e;
             }
-        }
-
-        private void refuseTransactions() {
-            if (kafkaConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) != null) {
-                throw new IllegalArgumentException("RingProducer does not run Kafka transactions: remove "
-                        + ProducerConfig.TRANSACTIONAL_ID_CONFIG + " from the Kafka config");
-            }
-        }
-
-        private void refuseSerializer(String key) {
-            Object configured = kafkaConfig.remove(key);
-            if (configured == null || configured == ByteArraySerializer.class
-                    || ByteArraySerializer.class.getName().equals(configured)) {
-                return;
-            }
-            throw new IllegalArgumentException("RingProducer carries bytes: remove " + key + "=" + configured
-                    + " from the Kafka config and serialize before offer()");
         }
     }
 }
