@@ -43,19 +43,6 @@ public final class BenchmarkSuite {
     /** Same heap and collector for both sides of every comparison; see docs/benchmarks.md. */
     static final String[] FORK_JVM_ARGS = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"};
 
-    /** The steps, in order; each writes {@code <name>.json}. */
-    private static final List<Step> STEPS = List.of(
-            new Step("ring-alone", RingOfferBenchmark.class, null, true, true),
-            new Step("telemetry", TelemetryVsKafkaBenchmark.class, null, true, true),
-            new Step("telemetry-paced", PacedTelemetryBenchmark.class, null, false, true),
-            new Step("delivered", DeliveredThroughputBenchmark.class, null, false, true),
-            new Step("request-reply", RequestReplyBenchmark.class, null, false, true),
-            new Step("stream-processor", StreamProcessorBenchmark.class, null, false, true),
-            new Step("idle", IdleProducerBenchmark.class, null, false, false),
-            new Step("broker-down-ring", BrokerDownBenchmark.class, "ringOfferBrokerDown", false, true),
-            // One send() that blocks max.block.ms: measured once, in both modes.
-            new Step("broker-down-raw", BrokerDownBenchmark.class, "rawSendBrokerDown", false, false));
-
     private BenchmarkSuite() {
     }
 
@@ -91,8 +78,8 @@ public final class BenchmarkSuite {
         Files.createDirectories(out);
         if (tableOnly) {
             List<Path> existing = new ArrayList<>();
-            for (Step step : STEPS) {
-                existing.add(out.resolve(step.name + ".json"));
+            for (Scenario step : Scenario.RUN_ORDER) {
+                existing.add(out.resolve(step.step + ".json"));
             }
             System.out.println(ResultTable.fromJson(existing).toMarkdown());
             return;
@@ -155,13 +142,13 @@ public final class BenchmarkSuite {
         System.arraycopy(FORK_JVM_ARGS, 0, jvmArgs, 0, FORK_JVM_ARGS.length);
         jvmArgs[FORK_JVM_ARGS.length] = "-Dkafka.bootstrap=" + bootstrap;
 
-        List<Step> steps = STEPS;
+        List<Scenario> steps = Scenario.RUN_ORDER;
         warmUpBroker(bootstrap);
         List<Path> results = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
-            Step step = steps.get(i);
-            progress(String.format(Locale.ROOT, "step %d/%d: %s", i + 1, steps.size(), step.name));
-            Path json = out.resolve(step.name + ".json");
+            Scenario step = steps.get(i);
+            progress(String.format(Locale.ROOT, "step %d/%d: %s", i + 1, steps.size(), step.step));
+            Path json = out.resolve(step.step + ".json");
             ChainedOptionsBuilder options = new OptionsBuilder()
                     .include(step.include())
                     .jvmArgsAppend(jvmArgs)
@@ -203,18 +190,6 @@ public final class BenchmarkSuite {
                 producer.send(new ProducerRecord<>(topic, value));
             }
             producer.flush();
-        }
-    }
-
-    /**
-     * One JMH run: a benchmark class (the class object, so a rename breaks the build, not the table),
-     * optionally one method of it.
-     */
-    private record Step(String name, Class<?> benchmark, String method, boolean gcProfile, boolean scalable) {
-        /** @return JMH's include regex for this step */
-        String include() {
-            String cls = benchmark.getName().replace(".", "\\.");
-            return method == null ? cls + "\\." : cls + "\\." + method + "$";
         }
     }
 

@@ -77,59 +77,14 @@ public final class ResultTable {
     }
 
     /** A benchmark method's key in the results: the class by its symbol, so that a rename cannot orphan a row. */
-    private static String m(Class<?> benchmark, String method) {
+    static String m(Class<?> benchmark, String method) {
         return benchmark.getSimpleName() + "." + method;
     }
 
     private void build() {
-        String ring1 = m(TelemetryVsKafkaBenchmark.class, "ringOffer1Thread");
-        String raw1 = m(TelemetryVsKafkaBenchmark.class, "rawSend1Thread");
-        String ring4 = m(TelemetryVsKafkaBenchmark.class, "ringOffer4Threads");
-        String raw4 = m(TelemetryVsKafkaBenchmark.class, "rawSend4Threads");
-        timeRow("telemetry: caller cost per record, 1 thread, mean", ring1, raw1, null);
-        timeRow("telemetry: caller cost per record, 1 thread, p50", ring1, raw1, "50.0");
-        timeRow("telemetry: caller cost per record, 1 thread, p99", ring1, raw1, "99.0");
-        timeRow("telemetry: caller cost per record, 1 thread, p99.9", ring1, raw1, "99.9");
-        timeRow("telemetry: caller cost per record, 4 threads, mean", ring4, raw4, null);
-        timeRow("telemetry: caller cost per record, 4 threads, p99.9", ring4, raw4, "99.9");
-        acceptedRow("telemetry: offers the ring accepted (the rest were discarded), 1 thread", ring1);
-        acceptedRow("telemetry: offers the ring accepted (the rest were discarded), 4 threads", ring4);
-        allocationRow("telemetry: caller-thread allocation per record, 1 thread", ring1, raw1);
-        allocationRow("telemetry: caller-thread allocation per record, 4 threads", ring4, raw4);
-        String paced = m(PacedTelemetryBenchmark.class, "ringOfferPaced");
-        String pacedRaw = m(PacedTelemetryBenchmark.class, "rawSendPaced");
-        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, mean", paced, pacedRaw, null);
-        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p50", paced, pacedRaw, "50.0");
-        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99", paced, pacedRaw, "99.0");
-        timeRow("telemetry at a steady rate (one call per ~60 us), caller cost, p99.9", paced, pacedRaw, "99.9");
-        acceptedRow("telemetry at a steady rate: offers the ring accepted", paced);
-        cpuRow("telemetry at a steady rate: client JVM CPU per record (all threads)", paced, pacedRaw);
-        timeRow("ring alone (no Kafka), offer, 1 thread, mean", m(RingOfferBenchmark.class, "offer1Thread"), null, null);
-        timeRow("ring alone (no Kafka), offer, 4 threads, mean", m(RingOfferBenchmark.class, "offer4Threads"), null, null);
-        allocationRow("ring alone (no Kafka), caller-thread allocation, 1 thread", m(RingOfferBenchmark.class, "offer1Thread"), null);
-        acceptedRow("ring alone (no Kafka), offers accepted, 1 thread", m(RingOfferBenchmark.class, "offer1Thread"));
-        throughputRow("telemetry: delivered (acked) records/s, BLOCK", m(DeliveredThroughputBenchmark.class, "ringDelivered"),
-                m(DeliveredThroughputBenchmark.class, "rawDelivered"));
-        cpuRow("telemetry: delivered, client JVM CPU per record (all threads)",
-                m(DeliveredThroughputBenchmark.class, "ringDelivered"), m(DeliveredThroughputBenchmark.class, "rawDelivered"));
-        for (String threads : new String[] {"1", "64"}) {
-            String ring = m(RequestReplyBenchmark.class, "ringSend" + threads);
-            String raw = m(RequestReplyBenchmark.class, "rawSend" + threads);
-            String who = "request-reply: send->ack latency, " + threads + (threads.equals("1") ? " request" : " concurrent requests");
-            timeRow(who + ", p50", ring, raw, "50.0");
-            timeRow(who + ", p99", ring, raw, "99.0");
-            timeRow(who + ", p99.9", ring, raw, "99.9");
+        for (Scenario scenario : Scenario.values()) {
+            scenario.rows(this);
         }
-        for (String partitions : paramValues(m(StreamProcessorBenchmark.class, ""), "partitions", "1", "6")) {
-            throughputRow("stream processor: consume->identity->produce->commit records/s, " + partitions
-                            + (partitions.equals("1") ? " partition" : " partitions"),
-                    m(StreamProcessorBenchmark.class, "streamIdentity:partitions=" + partitions),
-                    m(StreamProcessorBenchmark.class, "rawIdentity:partitions=" + partitions));
-        }
-        cpuRow("idle producer: client JVM CPU per ms (nothing to send)", m(IdleProducerBenchmark.class, "ringIdle"),
-                m(IdleProducerBenchmark.class, "rawIdle"));
-        timeRow("broker down: caller time per record (raw: one send, max.block.ms 60 s)",
-                m(BrokerDownBenchmark.class, "ringOfferBrokerDown"), m(BrokerDownBenchmark.class, "rawSendBrokerDown"), null);
     }
 
     /**
@@ -137,7 +92,7 @@ public final class ResultTable {
      *         that a direct run with {@code -p partitions=1,2,12} gets its rows; the defaults if the class
      *         has no results (the row then says n/a)
      */
-    private List<String> paramValues(String benchmarkClass, String param, String... defaults) {
+    List<String> paramValues(String benchmarkClass, String param, String... defaults) {
         TreeSet<String> values = new TreeSet<>(Comparator.comparingLong(Long::parseLong));
         String marker = ":" + param + "=";
         for (String key : results.keySet()) {
@@ -150,7 +105,7 @@ public final class ResultTable {
         return values.isEmpty() ? List.of(defaults) : new ArrayList<>(values);
     }
 
-    private void timeRow(String label, String library, String raw, String percentile) {
+    void timeRow(String label, String library, String raw, String percentile) {
         Double lib = nanos(library, percentile);
         Double base = raw == null ? null : nanos(raw, percentile);
         String ratio = ratio(base, lib);
@@ -176,7 +131,7 @@ public final class ResultTable {
         return ca.get(0).asDouble() <= cb.get(1).asDouble() && cb.get(0).asDouble() <= ca.get(1).asDouble();
     }
 
-    private void allocationRow(String label, String library, String raw) {
+    void allocationRow(String label, String library, String raw) {
         Double lib = bytesPerOp(library);
         Double base = raw == null ? null : bytesPerOp(raw);
         rows.add(new String[] {label, formatBytes(lib), raw == null ? "-" : formatBytes(base),
@@ -184,7 +139,7 @@ public final class ResultTable {
     }
 
     /** CPU time of the whole benchmark JVM per record, from the {@code ProcessCpu} counters; lower is better. */
-    private void cpuRow(String label, String library, String raw) {
+    void cpuRow(String label, String library, String raw) {
         Double lib = perOp(library, "processCpuNanos", "processCpuOps");
         Double base = perOp(raw, "processCpuNanos", "processCpuOps");
         // The JVM reports CPU time in 10 ms ticks: an idle raw producer can read 0, which has no ratio.
@@ -192,7 +147,7 @@ public final class ResultTable {
                 base != null && base == 0 ? "-" : ratio(base, lib)});
     }
 
-    private void acceptedRow(String label, String library) {
+    void acceptedRow(String label, String library) {
         JsonNode r = results.get(library);
         String share = "n/a";
         if (r != null && r.get("secondaryMetrics").get("callerAccepted") != null) {
@@ -203,7 +158,7 @@ public final class ResultTable {
         rows.add(new String[] {label, share, "-", "-"});
     }
 
-    private void throughputRow(String label, String library, String raw) {
+    void throughputRow(String label, String library, String raw) {
         Double lib = score(library);
         Double base = score(raw);
         String ratio = ratio(lib, base);
