@@ -70,14 +70,7 @@ public final class Reporter implements Runnable {
         this.maxQueuedRecords = maxQueuedRecords;
     }
 
-    private static final class Failure {
-        final FailedRecord record;
-        final Throwable cause;
-
-        Failure(FailedRecord record, Throwable cause) {
-            this.record = record;
-            this.cause = cause;
-        }
+    private record Failure(FailedRecord record, Throwable cause) {
     }
 
     private static final class Group {
