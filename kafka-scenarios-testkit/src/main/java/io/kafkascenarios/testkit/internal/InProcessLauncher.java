@@ -1,11 +1,11 @@
 package io.kafkascenarios.testkit.internal;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Properties;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
