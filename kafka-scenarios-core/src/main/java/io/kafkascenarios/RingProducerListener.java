@@ -1,5 +1,8 @@
 package io.kafkascenarios;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Hears what happened to records in the background: failures, discards and waits on a full ring (the
  * three events of the telemetry scenario).
@@ -15,8 +18,33 @@ package io.kafkascenarios;
  */
 public interface RingProducerListener {
 
-    /** Logs failures and discards at WARN and waits at INFO through SLF4J. The default. */
-    RingProducerListener LOGGING = new LoggingListener();
+    /**
+     * Logs failures and discards at WARN and waits at INFO through SLF4J (logger
+     * {@code io.kafkascenarios}), one line per report. The default.
+     */
+    RingProducerListener LOGGING = new RingProducerListener() {
+        private final Logger log = LoggerFactory.getLogger("io.kafkascenarios");
+
+        @Override
+        public void onFailed(FailureReport report) {
+            log.warn("{} record(s) failed: {}", report.count(), report.cause().toString());
+        }
+
+        @Override
+        public void onDiscarded(long discarded, long totalDiscarded) {
+            log.warn("{} record(s) discarded on a full ring ({} in total)", discarded, totalDiscarded);
+        }
+
+        @Override
+        public void onBlocked(BlockingReport report) {
+            log.info("callers waited for ring space: {}", report);
+        }
+
+        @Override
+        public String toString() {
+            return "RingProducerListener.LOGGING";
+        }
+    };
 
     /**
      * Records that Kafka did not accept, grouped by exception class: one call per class per report
