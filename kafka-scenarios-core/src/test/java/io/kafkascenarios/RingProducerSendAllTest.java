@@ -140,20 +140,11 @@ class RingProducerSendAllTest {
     void aHeaderIsReadOnceSoItCannotFailTheGroupHalfWay() {
         producer = builder().slotCapacity(64).build(sink);
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(new org.apache.kafka.common.header.Header() {
-            @Override
-            public String key() {
-                return "h";
+        RecordHeaders headers = headerWhoseValue(() -> {
+            if (reads.incrementAndGet() > 1) {
+                throw new IllegalStateException("read twice");
             }
-
-            @Override
-            public byte[] value() {
-                if (reads.incrementAndGet() > 1) {
-                    throw new IllegalStateException("read twice");
-                }
-                return new byte[1];
-            }
+            return new byte[1];
         });
         List<ProducerRecord<byte[], byte[]>> group = List.of(new ProducerRecord<>("out", null, new byte[1]),
                 new ProducerRecord<>("out", null, null, null, new byte[1], headers));
@@ -166,17 +157,8 @@ class RingProducerSendAllTest {
     @Test
     void aHeaderThatThrowsSendsNothing() {
         producer = builder().build(sink);
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(new org.apache.kafka.common.header.Header() {
-            @Override
-            public String key() {
-                return "h";
-            }
-
-            @Override
-            public byte[] value() {
-                throw new IllegalStateException("broken header");
-            }
+        RecordHeaders headers = headerWhoseValue(() -> {
+            throw new IllegalStateException("broken header");
         });
         List<ProducerRecord<byte[], byte[]>> group = List.of(new ProducerRecord<>("out", null, new byte[1]),
                 new ProducerRecord<>("out", null, null, null, new byte[1], headers));
@@ -207,5 +189,22 @@ class RingProducerSendAllTest {
         assertThat(producer.sendAll(changing, WAIT)).succeedsWithin(WAIT);
         assertThat(sink.sent()).hasSize(2).allSatisfy(r -> assertThat(r.value()).hasSize(1));
         assertThat(reads.get()).isEqualTo(2);
+    }
+
+    /** Headers holding one header "h" whose {@code value()} is computed on every read. */
+    private static RecordHeaders headerWhoseValue(java.util.function.Supplier<byte[]> value) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(new org.apache.kafka.common.header.Header() {
+            @Override
+            public String key() {
+                return "h";
+            }
+
+            @Override
+            public byte[] value() {
+                return value.get();
+            }
+        });
+        return headers;
     }
 }

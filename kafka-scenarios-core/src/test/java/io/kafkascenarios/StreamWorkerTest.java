@@ -75,15 +75,7 @@ class StreamWorkerTest {
 
     private void start(FailurePolicy policy, int retries, int records) {
         // What StreamProcessor's builder hands the loop: the producer with its refusals as outcomes.
-        Outputs outputs = (outs, timeout) -> {
-            try {
-                return new Outputs.Accepted(producer.sendAll(outs, timeout));
-            } catch (IllegalStateException closed) {
-                return new Outputs.Closed(closed);
-            } catch (IllegalArgumentException | NullPointerException bad) {
-                return new Outputs.Refused(bad);
-            }
-        };
+        Outputs outputs = Outputs.adapting(producer::sendAll);
         StreamSettings settings = new StreamSettings(Map.of(), outputs, List.of("in"), null, batch -> {
             handled.addAndGet(batch.size());
             List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();

@@ -39,6 +39,8 @@ public final class Ring {
     public static final long NO_SLOT = -1;
     /** Returned instead of a sequence when the ring was closed: nothing was counted. */
     public static final long CLOSED = -2;
+    /** {@link #tryClaim}'s answer for a full ring. */
+    private static final long FULL = -3;
     // A waiting caller parks for doubling times (after a brief spin when one slot will do), so that on
     // a small machine it does not take the CPU that the flusher, Kafka's I/O thread or the broker need
     // to free slots.
@@ -132,18 +134,26 @@ public final class Ring {
      *         {@link #NO_SLOT} (discarded), or {@link #CLOSED} (nothing counted)
      */
     public long claim() {
+        long sequence = tryClaim();
+        return sequence == FULL ? claimWhenFull() : sequence;
+    }
+
+    /**
+     * One attempt: a sequence, {@link #CLOSED} (the flag, re-read after the CAS on the cursor, says
+     * closed: the slot is aborted; see the class comment), or {@link #FULL}. Counts nothing.
+     */
+    private long tryClaim() {
+        long sequence;
         try {
-            long sequence = buffer.tryNext();
-            // Re-checked after the claim: see the class comment.
-            if (closed) {
-                abort(sequence);
-                return CLOSED;
-            }
-            return sequence;
+            sequence = buffer.tryNext();
         } catch (InsufficientCapacityException full) {
-            // A stack-less singleton: the full path allocates nothing either.
-            return claimWhenFull();
+            return FULL; // a stack-less singleton: the full path allocates nothing either
         }
+        if (closed) {
+            abort(sequence);
+            return CLOSED;
+        }
+        return sequence;
     }
 
     private long claimWhenFull() {
@@ -216,15 +226,9 @@ public final class Ring {
      *         counted); or {@link #CLOSED} if the ring is or got closed (nothing counted)
      */
     public long claimWaiting(long startNanos, long timeoutNanos, long discardsOnGiveUp) {
-        try {
-            long sequence = buffer.tryNext();
-            if (closed) {
-                abort(sequence);
-                return CLOSED;
-            }
-            return sequence;
-        } catch (InsufficientCapacityException full) {
-            // wait below
+        long first = tryClaim();
+        if (first != FULL) {
+            return first;
         }
         waiters.getAndIncrement();
         try {
@@ -283,15 +287,9 @@ public final class Ring {
         while (true) {
             boolean expired = clock.nanoTime() - startNanos >= timeoutNanos;
             if (free || expired) {
-                try {
-                    long sequence = buffer.tryNext();
-                    if (closed) {
-                        abort(sequence);
-                        return CLOSED;
-                    }
+                long sequence = tryClaim();
+                if (sequence != FULL) {
                     return sequence;
-                } catch (InsufficientCapacityException full) {
-                    // stack-less singleton; wait below
                 }
             }
             if (!woke) {

@@ -438,26 +438,10 @@ public final class StreamProcessor implements AutoCloseable {
             }
             String n = name != null ? name : "stream-processor-" + INSTANCES.incrementAndGet();
             ThreadFactory tf = threadFactory != null ? threadFactory : daemonThreads(n);
-            return new StreamProcessor(new StreamSettings(consumerConfig(), outputsOf(producer), topics, pattern, h,
-                    retries, backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch,
-                    maxQueued, maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
-        }
-
-        /**
-         * The producer as the processor sees it: its refusals as outcomes. {@code sendAll} throws
-         * {@link IllegalStateException} once closed, and {@link IllegalArgumentException} or
-         * {@link NullPointerException} for outputs it can never take.
-         */
-        private static Outputs outputsOf(RingProducer producer) {
-            return (records, timeout) -> {
-                try {
-                    return new Outputs.Accepted(producer.sendAll(records, timeout));
-                } catch (IllegalStateException closed) {
-                    return new Outputs.Closed(closed);
-                } catch (IllegalArgumentException | NullPointerException bad) {
-                    return new Outputs.Refused(bad);
-                }
-            };
+            Outputs outputs = Outputs.adapting(producer::sendAll);
+            return new StreamProcessor(new StreamSettings(consumerConfig(), outputs, topics, pattern, h, retries,
+                    backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch, maxQueued,
+                    maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
         }
 
         /**

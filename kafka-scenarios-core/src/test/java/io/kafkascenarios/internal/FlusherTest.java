@@ -118,6 +118,36 @@ class FlusherTest {
         assertThat(flusherThread.isInterrupted()).isFalse();
     }
 
+    /**
+     * Kafka's close gets the close's budget less the reserve, so that its abort and callbacks land
+     * before close returns; with under a millisecond left it aborts at once rather than being
+     * stretched to one (found in review: close(1 ms) returned before the abort). Time stands still
+     * here, so what is left is exactly the budget less the reserve.
+     */
+    @Test
+    void kafkasCloseEndsAtTheReserveAndAbortsAtOnceUnderAMillisecond() {
+        assertThat(kafkaCloseTimeout(TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(2)))
+                .isEqualTo(Duration.ofMillis(8));
+        assertThat(kafkaCloseTimeout(TimeUnit.MICROSECONDS.toNanos(1000), TimeUnit.MICROSECONDS.toNanos(200)))
+                .isEqualTo(Duration.ZERO);
+    }
+
+    /** Runs a drain with nothing to drain, on this thread, and says what timeout Kafka's close got. */
+    private static Duration kafkaCloseTimeout(long timeoutNanos, long reserveNanos) {
+        ManualClock clock = new ManualClock();
+        Accounting a = new Accounting();
+        FlusherIdle i = new FlusherIdle(1_000_000, 1_000_000, 0, clock, (blocker, nanos) -> { });
+        Ring r = new Ring(8, 32, a, false, 0, i, clock);
+        AckingSink s = new AckingSink();
+        Sinks sk = new Sinks(s, () -> s, a, new EngineThreads(null), clock);
+        Reporter rep = new Reporter(new RingProducerListener() { }, a, TimeUnit.SECONDS.toNanos(1), 10);
+        Flusher f = new Flusher(r, sk, new Outcomes(a, rep, sk), i, rep, clock, 4);
+        f.drain(r.close(), clock.nanoTime(), timeoutNanos, reserveNanos);
+        f.run();
+        assertThat(f.isDone()).isTrue();
+        return s.closedWith;
+    }
+
     /** A flush marker is flushed only when every record before it has its outcome. */
     @Test
     void aMarkerIsFlushedWhenEveryEarlierRecordIsSettled() {
@@ -148,6 +178,7 @@ class FlusherTest {
     /** Acknowledges every record on the sending thread. */
     private static final class AckingSink implements RecordSink {
         volatile String closedOn;
+        volatile Duration closedWith;
         volatile long sent;
 
         @Override
@@ -162,6 +193,7 @@ class FlusherTest {
 
         @Override
         public void close(Duration timeout) {
+            closedWith = timeout;
             closedOn = Thread.currentThread().getName();
         }
     }

@@ -3,6 +3,7 @@ package io.kafkascenarios.internal.stream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -21,6 +22,26 @@ public interface Outputs {
      * @return what became of them
      */
     Sent sendAll(List<ProducerRecord<byte[], byte[]>> records, Duration timeout);
+
+    /**
+     * Adapts a group send that signals with exceptions, as {@code RingProducer.sendAll} does:
+     * {@link IllegalStateException} once closed, {@link IllegalArgumentException} or
+     * {@link NullPointerException} for outputs it can never take.
+     *
+     * @param send the group send
+     * @return the same send with typed outcomes
+     */
+    static Outputs adapting(BiFunction<List<ProducerRecord<byte[], byte[]>>, Duration, CompletableFuture<Void>> send) {
+        return (records, timeout) -> {
+            try {
+                return new Accepted(send.apply(records, timeout));
+            } catch (IllegalStateException closed) {
+                return new Closed(closed);
+            } catch (IllegalArgumentException | NullPointerException bad) {
+                return new Refused(bad);
+            }
+        };
+    }
 
     /** What became of a group of outputs handed over. */
     sealed interface Sent permits Accepted, Refused, Closed {
