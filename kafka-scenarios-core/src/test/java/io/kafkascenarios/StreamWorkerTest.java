@@ -39,25 +39,9 @@ class StreamWorkerTest {
     private static final TopicPartition TP = new TopicPartition("in", 0);
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    private final FakeSink sink = new FakeSink();
-    private final RingProducer producer = RingProducer.builder(Map.of()).listener(new RecordingListener()).build(sink);
-    /** Offsets committed, kept after the processor closed its consumer. */
-    private final Map<TopicPartition, Long> commits = new java.util.concurrent.ConcurrentHashMap<>();
-    private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
-        @Override
-        public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets,
-                                             org.apache.kafka.clients.consumer.OffsetCommitCallback callback) {
-            super.commitAsync(offsets, callback);
-            offsets.forEach((tp, o) -> commits.merge(tp, o.offset(), Math::max));
-        }
-
-        @Override
-        public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
-            super.commitSync(offsets, timeout);
-            offsets.forEach((tp, o) -> commits.merge(tp, o.offset(), Math::max));
-        }
-    };
-    private final StreamCounters counters = new StreamCounters();
+    private final LoopFixture fx = new LoopFixture();
+    private final FakeSink sink = fx.sink;
+    private final StreamCounters counters = fx.counters;
     private final AtomicInteger handled = new AtomicInteger();
     /** The offset whose output is larger than a slot (1 KiB by default), or -1. */
     private volatile long oversizedOutputAt = -1;
@@ -65,42 +49,24 @@ class StreamWorkerTest {
 
     @AfterEach
     void tearDown() {
-        sink.failWith = null;
-        if (loop != null) {
-            loop.close(System.nanoTime());
-            loop.termination().handle((v, e) -> null).join();
-        }
-        producer.close(Duration.ofSeconds(5));
+        fx.close();
     }
 
     private void start(FailurePolicy policy, int retries, int records) {
-        // What StreamProcessor's builder hands the loop: the producer with its refusals as outcomes.
-        Outputs outputs = Outputs.adapting(producer::sendAll);
-        StreamSettings settings = new StreamSettings(Map.of(), outputs, List.of("in"), null, batch -> {
+        fx.policy = policy;
+        fx.retries = retries;
+        loop = fx.start(batch -> {
             handled.addAndGet(batch.size());
             List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : batch) {
                 out.add(new ProducerRecord<>("out", r.key(), r.offset() == oversizedOutputAt ? new byte[4096] : r.value()));
             }
             return out;
-        }, retries, Backoff.fixed(Duration.ofMillis(5)), policy, "dlq", Set.of(SerializationException.class), 2, 100,
-                1000, 4, Duration.ofMillis(20), Duration.ofMillis(5), Duration.ofSeconds(2), Duration.ofSeconds(5),
-                r -> new Thread(r, "stream-test"), "test");
-        consumer.schedulePollTask(() -> {
-            consumer.rebalance(List.of(TP));
-            consumer.updateBeginningOffsets(Map.of(TP, 0L));
-            for (int i = 0; i < records; i++) {
-                consumer.addRecord(new ConsumerRecord<>("in", 0, i, new byte[] {(byte) i}, new byte[] {(byte) i}));
-            }
-        });
-        loop = new PollLoop(settings, counters, consumer);
-        Thread t = new Thread(loop, "stream-test-poll");
-        t.setDaemon(true);
-        t.start();
+        }, records, records).loop;
     }
 
     private long committed() {
-        return commits.getOrDefault(TP, -1L);
+        return fx.committed();
     }
 
     @Test
@@ -127,6 +93,8 @@ class StreamWorkerTest {
         ProcessingException pe = (ProcessingException) e.getCause();
         assertThat(pe.getCause()).isInstanceOf(TimeoutException.class);
         assertThat(pe.offset()).isZero();
+        assertThat(pe.attempts()).as("the tries Kafka was given, not the record's own attempts").isEqualTo(3);
+        assertThat(pe.getMessage()).contains("after 3 attempts");
         assertThat(counters.deadLettered.sum() + counters.skipped.sum()).isZero();
         assertThat(committed()).isLessThanOrEqualTo(0);
         assertThat(counters.retries.sum()).isEqualTo(2);
@@ -151,5 +119,43 @@ class StreamWorkerTest {
         await().atMost(WAIT).until(() -> counters.skipped.sum() == 5);
         assertThat(counters.retries.sum()).isZero();
         await().atMost(WAIT).until(() -> committed() == 5);
+    }
+
+    @Test
+    void theFinalCommitKeepsToTheCloseDeadlineNotTheRevokeTimeout() {
+        start(FailurePolicy.STOP, 3, 10);
+        await().atMost(WAIT).until(() -> committed() == 10);
+        fx.commitsHang = true; // the coordinator is gone: a commit takes all the time it is given
+        fx.consumer.schedulePollTask(() -> fx.consumer.addRecord(LoopFixture.record(10, 11)));
+        await().atMost(WAIT).until(() -> counters.processed.sum() == 11);
+        fx.syncCommitTimeouts.clear();
+        loop.close(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300));
+        assertThat(loop.termination()).succeedsWithin(WAIT);
+        assertThat(fx.syncCommitTimeouts).hasSize(1);
+        assertThat(fx.syncCommitTimeouts.get(0)).as("within close's 300 ms, not the 2 s revoke timeout")
+                .isLessThanOrEqualTo(Duration.ofMillis(300));
+    }
+
+    @Test
+    void aHandlerThatLeavesItsInterruptFlagSetDoesNotMakeTheBackoffSpin() {
+        fx.retries = 1;
+        fx.backoff = Backoff.fixed(Duration.ofSeconds(1));
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long[] cpuAtFailure = new long[1];
+        long[] cpuAtRetry = new long[1];
+        AtomicInteger calls = new AtomicInteger();
+        loop = fx.start(batch -> {
+            if (calls.incrementAndGet() == 1) {
+                Thread.currentThread().interrupt(); // e.g. a client library that restores the flag and fails
+                cpuAtFailure[0] = threads.getCurrentThreadCpuTime();
+                throw new IllegalStateException("failed, interrupt flag left set");
+            }
+            cpuAtRetry[0] = threads.getCurrentThreadCpuTime();
+            return List.of();
+        }, 1, 1).loop;
+        await().atMost(WAIT).until(() -> counters.processed.sum() == 1);
+        assertThat(calls.get()).isEqualTo(2);
+        // A spinning backoff burns its whole second on the CPU; a parked one next to nothing.
+        assertThat(Duration.ofNanos(cpuAtRetry[0] - cpuAtFailure[0])).isLessThan(Duration.ofMillis(250));
     }
 }

@@ -1,5 +1,6 @@
 package io.kafkascenarios.stream;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -23,10 +24,13 @@ import org.apache.kafka.common.TopicPartition;
  * @param deadLettered input records sent to the dead-letter topic
  * @param skipped input records skipped under {@link FailurePolicy#SKIP}
  * @param revocations rebalances that took partitions from this instance
+ * @param stalled the assigned partitions that have held records without progress for at least the
+ *                processor's {@code stallTimeout}, with how long: what a readiness or liveness probe
+ *                should look at besides {@code state}
  */
 public record ProcessorHealth(State state, Optional<Throwable> failure, Map<TopicPartition, PartitionHealth> partitions,
                               long processed, long produced, long retries, long deadLettered, long skipped,
-                              long revocations) {
+                              long revocations, Map<TopicPartition, Duration> stalled) {
     /** Where a processor is in its life. */
     public enum State {
         /** Consuming and handling. */

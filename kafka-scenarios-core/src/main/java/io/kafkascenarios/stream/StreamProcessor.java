@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -29,10 +30,10 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.internal.stream.AssignedPartition;
 import io.kafkascenarios.internal.stream.DeadLetters;
 import io.kafkascenarios.internal.stream.Outputs;
 import io.kafkascenarios.internal.stream.PartitionProgress;
-import io.kafkascenarios.internal.stream.PartitionWorker;
 import io.kafkascenarios.internal.stream.PollLoop;
 import io.kafkascenarios.internal.stream.StreamCounters;
 import io.kafkascenarios.internal.stream.StreamSettings;
@@ -109,9 +110,11 @@ public final class StreamProcessor implements AutoCloseable {
     private final PollLoop loop;
     private final StreamCounters counters;
     private final Thread pollThread;
+    private final Duration stallTimeout;
 
     private StreamProcessor(StreamSettings settings) {
         this.counters = new StreamCounters();
+        this.stallTimeout = settings.stallTimeout();
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerConfig());
         this.loop = new PollLoop(settings, counters, consumer);
         this.pollThread = settings.threadFactory().newThread(loop);
@@ -122,7 +125,10 @@ public final class StreamProcessor implements AutoCloseable {
     /**
      * @param consumerConfig Kafka consumer configuration: {@code bootstrap.servers} and {@code group.id}
      *                       required; deserializers are bytes (other deserializers are refused);
-     *                       {@code enable.auto.commit=true} is refused
+     *                       {@code enable.auto.commit=true} is refused; {@code auto.offset.reset}
+     *                       defaults to {@code earliest} (not Kafka's {@code latest}: a partition
+     *                       nobody committed yet is read from its start, so a first owner that
+     *                       crashed before its first commit loses nothing)
      * @param producer where outputs (and dead letters) go; not closed by the processor
      * @return a builder
      */
@@ -136,16 +142,23 @@ public final class StreamProcessor implements AutoCloseable {
      */
     public ProcessorHealth health() {
         Map<TopicPartition, PartitionHealth> parts = new HashMap<>();
-        for (PartitionWorker w : loop.partitions()) {
+        Map<TopicPartition, Duration> stalled = new HashMap<>();
+        long now = System.nanoTime();
+        for (AssignedPartition w : loop.partitions()) {
             PartitionProgress p = w.progress();
-            parts.put(w.partition(), new PartitionHealth(p.completed(), p.committed(), p.lag(), w.queued(), p.paused()));
+            Duration stalledFor = Duration.ofNanos(p.stalledNanos(now));
+            parts.put(w.partition(), new PartitionHealth(p.completed(), p.committed(), p.lag(), w.queued(), p.paused(),
+                    stalledFor));
+            if (stalledFor.compareTo(stallTimeout) >= 0) {
+                stalled.put(w.partition(), stalledFor);
+            }
         }
         CompletableFuture<Void> t = loop.termination();
         ProcessorHealth.State state = !t.isDone() ? (loop.stopping() ? ProcessorHealth.State.STOPPING : ProcessorHealth.State.RUNNING)
                 : t.isCompletedExceptionally() ? ProcessorHealth.State.FAILED : ProcessorHealth.State.CLOSED;
         return new ProcessorHealth(state, Optional.ofNullable(loop.failure()), Map.copyOf(parts),
                 counters.processed.sum(), counters.produced.sum(), counters.retries.sum(),
-                counters.deadLettered.sum(), counters.skipped.sum(), counters.revocations.sum());
+                counters.deadLettered.sum(), counters.skipped.sum(), counters.revocations.sum(), Map.copyOf(stalled));
     }
 
     /**
@@ -209,9 +222,13 @@ public final class StreamProcessor implements AutoCloseable {
         private String deadLetterTopic;
         private final Set<Class<? extends Throwable>> nonRetryable = new LinkedHashSet<>(
                 List.of(SerializationException.class, RecordTooLargeException.class));
-        private int workerThreads = 8;
+        private Ordering ordering = Ordering.PARTITION;
+        private int maxConcurrency = 8;
+        private Executor executor;
         private int maxBatch = 500;
         private int maxQueued = 2000;
+        private int maxQueuedTotal = 20_000;
+        private Duration stallTimeout = Duration.ofMinutes(1);
         private int maxInFlightBatches = 4;
         private Duration commitInterval = Duration.ofMillis(200);
         private Duration pollTimeout = Duration.ofMillis(100);
@@ -328,9 +345,55 @@ public final class StreamProcessor implements AutoCloseable {
             return this;
         }
 
-        /** @param threads handler threads, default 8: partitions handled at once @return this */
+        /**
+         * @param ordering which records of a partition may be handled at once, default
+         *                 {@link Ordering#PARTITION} (offset order); {@link Ordering#KEY} and
+         *                 {@link Ordering#UNORDERED} handle one partition concurrently
+         * @return this
+         */
+        public Builder ordering(Ordering ordering) {
+            this.ordering = Objects.requireNonNull(ordering, "ordering");
+            return this;
+        }
+
+        /**
+         * @param calls handler calls at once across the processor, default 8. With
+         *              {@link Ordering#PARTITION} that is partitions handled at once; with
+         *              {@link Ordering#KEY} or {@link Ordering#UNORDERED}, calls of any partitions, several
+         *              per partition. Without an {@link #executor}, the processor's pool has this many
+         *              threads.
+         * @return this
+         */
+        public Builder maxConcurrency(int calls) {
+            this.maxConcurrency = positive("maxConcurrency", calls);
+            return this;
+        }
+
+        /**
+         * The same as {@link #maxConcurrency}, by its older name.
+         *
+         * @param threads handler threads, default 8
+         * @return this
+         */
         public Builder workerThreads(int threads) {
-            this.workerThreads = positive("workerThreads", threads);
+            return maxConcurrency(threads);
+        }
+
+        /**
+         * Runs handler calls on this executor instead of the processor's own pool (which is then not
+         * created); the processor still calls the handler at most {@link #maxConcurrency} times at once
+         * in the key and unordered orderings. For I/O-bound handlers on Java 21 or later, pass
+         * {@code Executors.newVirtualThreadPerTaskExecutor()} with a high {@code maxConcurrency}. The
+         * executor must hand tasks to other threads (never run them in {@code execute}), must not
+         * refuse them while the processor runs (a refusal stops the processor), and is not shut down by
+         * the processor: close the processor first, then the executor. Calls abandoned at a lost
+         * partition or a timed-out close are interrupted.
+         *
+         * @param executor where handler calls run
+         * @return this
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 
@@ -350,9 +413,38 @@ public final class StreamProcessor implements AutoCloseable {
             return this;
         }
 
-        /** @param records records waiting per partition before it is paused, default 2000 @return this */
+        /**
+         * @param records records a partition may hold before it is paused (resumed at half), default
+         *                2000: with {@link Ordering#PARTITION} those waiting for the handler; with the
+         *                concurrent orderings every record from the commit point on, done or not, so that
+         *                one slow record bounds how far its partition runs ahead (and how much a crash
+         *                redoes)
+         * @return this
+         */
         public Builder maxQueuedPerPartition(int records) {
             this.maxQueued = positive("maxQueuedPerPartition", records);
+            return this;
+        }
+
+        /**
+         * @param records records all partitions together may hold (counted as for
+         *                {@link #maxQueuedPerPartition}) before every partition holding records is paused,
+         *                default 20,000; resumed at half
+         * @return this
+         */
+        public Builder maxQueuedPerProcessor(int records) {
+            this.maxQueuedTotal = positive("maxQueuedPerProcessor", records);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a partition may hold fetched records while its commit point does not
+         *                move before {@link ProcessorHealth#stalled()} lists it, default 1 minute: a handler
+         *                stuck on a record, a partition paused and never resumed
+         * @return this
+         */
+        public Builder stallTimeout(Duration timeout) {
+            this.stallTimeout = positive("stallTimeout", timeout);
             return this;
         }
 
@@ -440,8 +532,9 @@ public final class StreamProcessor implements AutoCloseable {
             ThreadFactory tf = threadFactory != null ? threadFactory : daemonThreads(n);
             Outputs outputs = Outputs.adapting(producer::sendAll);
             return new StreamProcessor(new StreamSettings(consumerConfig(), outputs, topics, pattern, h, retries,
-                    backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), workerThreads, maxBatch, maxQueued,
-                    maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout, outputTimeout, tf, n));
+                    backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), ordering, maxConcurrency, executor,
+                    maxBatch, maxQueued, maxQueuedTotal, maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout,
+                    outputTimeout, stallTimeout, tf, n));
         }
 
         /**
@@ -488,6 +581,10 @@ public final class StreamProcessor implements AutoCloseable {
                         + "the processor commits itself");
             }
             c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            // Kafka's default, latest, would make a partition whose first owner crashed before its
+            // first commit resume at the end, skipping what was written meanwhile (Kafka Streams
+            // defaults to earliest for the same reason).
+            c.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             refuseDeserializer(c, ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
             refuseDeserializer(c, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
             Object protocol = c.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG);

@@ -36,17 +36,14 @@ final class Attempts {
     private final TopicPartition partition;
     private final StreamSettings settings;
     private final StreamCounters counters;
-    private final PartitionProgress progress;
     private final WorkerScope scope;
     /** The last attempt's outputs were refused by the producer for what they are: retrying cannot help. */
     private boolean outputRejected;
 
-    Attempts(TopicPartition partition, StreamSettings settings, StreamCounters counters, PartitionProgress progress,
-             WorkerScope scope) {
+    Attempts(TopicPartition partition, StreamSettings settings, StreamCounters counters, WorkerScope scope) {
         this.partition = partition;
         this.settings = settings;
         this.counters = counters;
-        this.progress = progress;
         this.scope = scope;
     }
 
@@ -179,7 +176,8 @@ final class Attempts {
                 if (transientRetries >= settings.retries()) {
                     // Kafka unreachable or slow for longer than the retries: no record is at fault, so
                     // no record may be skipped or dead-lettered for it. Stop; a restart resumes here.
-                    return stop(batch.get(0), attempt, cause);
+                    // Report the tries used, which point at Kafka, not the record's own attempts.
+                    return stop(batch.get(0), attempt + transientRetries, cause);
                 }
                 transientRetries++;
                 counters.retries.increment();
@@ -244,7 +242,7 @@ final class Attempts {
     }
 
     private void done(List<ConsumerRecord<byte[], byte[]>> records) {
-        progress.done(records.get(records.size() - 1).offset() + 1);
+        scope.done(records);
         counters.processed.add(records.size());
     }
 
@@ -322,6 +320,11 @@ final class Attempts {
         while ((left = until - System.nanoTime()) > 0) {
             if (scope.winding()) {
                 return false;
+            }
+            // A flag the handler left set would make parkNanos return at once: a spin until the deadline.
+            // lose() marks the scope before it interrupts, so clearing the flag here never hides it.
+            if (Thread.interrupted()) {
+                continue;
             }
             LockSupport.parkNanos(this, left);
         }

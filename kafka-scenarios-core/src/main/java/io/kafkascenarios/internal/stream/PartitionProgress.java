@@ -19,7 +19,11 @@ public final class PartitionProgress {
     /** The first offset fetched, -1 before any. Poll thread. */
     private long firstFetched = -1;
     /** One past the last offset fetched, -1 before any. Poll thread. */
-    private long fetchedUpTo = -1;
+    private volatile long fetchedUpTo = -1;
+    /** Since when the partition holds records and its commit point has not moved; 0 while it does not. */
+    private volatile long stalledSinceNanos;
+    /** The commit point when {@link #observe} last saw it. Poll thread. */
+    private long observedCompleted = -1;
 
     /** @return the next offset to commit, or -1 if nothing is done yet */
     public long completed() {
@@ -62,6 +66,33 @@ public final class PartitionProgress {
     /** Poll thread. */
     void paused(boolean p) {
         paused = p;
+    }
+
+    /**
+     * Poll thread, every commit interval: notes whether the commit point moved since the last look.
+     *
+     * @param nowNanos {@code System.nanoTime()}
+     */
+    void observe(long nowNanos) {
+        long done = completed;
+        long upTo = fetchedUpTo;
+        boolean holding = upTo >= 0 && done < upTo;
+        if (!holding) {
+            stalledSinceNanos = 0;
+        } else if (done != observedCompleted || stalledSinceNanos == 0) {
+            stalledSinceNanos = nowNanos == 0 ? 1 : nowNanos;
+        }
+        observedCompleted = done;
+    }
+
+    /**
+     * @param nowNanos {@code System.nanoTime()}
+     * @return how long the partition has held fetched records without its commit point moving, to the
+     *         commit interval's precision; 0 while it moves or holds nothing
+     */
+    public long stalledNanos(long nowNanos) {
+        long since = stalledSinceNanos;
+        return since == 0 ? 0 : Math.max(0, nowNanos - since);
     }
 
     /**

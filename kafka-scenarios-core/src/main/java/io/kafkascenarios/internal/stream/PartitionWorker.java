@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -25,10 +25,12 @@ import io.kafkascenarios.stream.ProcessingException;
  * <p>Threads: {@link #enqueue}, {@link #follow}, {@link #revoke}, {@link #lose} on the poll thread;
  * {@link #run} on a worker thread; the getters from any thread.
  */
-public final class PartitionWorker implements Runnable, WorkerScope {
+public final class PartitionWorker implements PoolTask, WorkerScope, AssignedPartition {
     private final TopicPartition partition;
     private final PollLoop loop;
-    private final ThreadPoolExecutor executor;
+    private final Executor executor;
+    /** Partition turns queued on the executor and not started yet, across the processor. */
+    private final AtomicInteger turnsWaiting;
     private final int maxBatch;
     private final PartitionProgress progress = new PartitionProgress();
     private final Pipeline pipeline;
@@ -45,21 +47,22 @@ public final class PartitionWorker implements Runnable, WorkerScope {
     private volatile long followingSinceNanos;
 
     PartitionWorker(TopicPartition partition, StreamSettings settings, StreamCounters counters, PollLoop loop,
-                    ThreadPoolExecutor executor) {
+                    Executor executor, AtomicInteger turnsWaiting) {
         this.partition = partition;
         this.loop = loop;
         this.executor = executor;
+        this.turnsWaiting = turnsWaiting;
         this.maxBatch = settings.maxBatch();
-        this.pipeline = new Pipeline(new Attempts(partition, settings, counters, progress, this), this,
+        this.pipeline = new Pipeline(new Attempts(partition, settings, counters, this), this,
                 settings.maxInFlightBatches());
     }
 
-    /** @return the partition */
+    @Override
     public TopicPartition partition() {
         return partition;
     }
 
-    /** @return how far the partition is */
+    @Override
     public PartitionProgress progress() {
         return progress;
     }
@@ -79,13 +82,23 @@ public final class PartitionWorker implements Runnable, WorkerScope {
         loop.fail(e);
     }
 
-    /** @return records fetched and not yet handled */
+    @Override
+    public void done(List<ConsumerRecord<byte[], byte[]>> records) {
+        progress.done(records.get(records.size() - 1).offset() + 1); // in order: the last one moves the point
+    }
+
+    @Override
     public int queued() {
         return queued.get();
     }
 
-    /** Poll thread: hands fetched records over, in offset order. */
-    void enqueue(List<ConsumerRecord<byte[], byte[]>> records) {
+    @Override
+    public int backlog() {
+        return queued.get(); // what is in flight is bounded apart, by maxInFlightBatches
+    }
+
+    @Override
+    public void enqueue(List<ConsumerRecord<byte[], byte[]>> records) {
         progress.fetched(records.get(0).offset(), records.get(records.size() - 1).offset());
         queued.addAndGet(records.size()); // before the records are visible: a running task may take them at once
         queue.addAll(records);
@@ -100,45 +113,37 @@ public final class PartitionWorker implements Runnable, WorkerScope {
 
     /** Queues this task (scheduled is already true). */
     private void submit() {
+        turnsWaiting.incrementAndGet();
         try {
             executor.execute(this);
         } catch (RejectedExecutionException shutDown) {
+            turnsWaiting.decrementAndGet();
             dropped();
         }
     }
 
-    /** The pool shut down with this task queued and not started: nothing is in progress. Any thread. */
-    void dropped() {
+    @Override
+    public void dropped() {
         scheduled.set(false);
         stopped.complete(null);
     }
 
-    /**
-     * Poll thread, before the first {@link #enqueue}: the worker this instance had for the same partition
-     * before (revoked, then assigned back) and that may still be finishing; this one starts only after
-     * it stopped, so a partition is never handled on two threads.
-     */
-    void follow(PartitionWorker previous) {
+    @Override
+    public void follow(AssignedPartition previous) {
         followingSinceNanos = System.nanoTime();
         predecessor = previous.quiescent();
         predecessor.whenComplete((v, e) -> schedule());
     }
 
-    /**
-     * @param limitNanos how long a predecessor may take
-     * @return true if this worker has waited longer than that for its predecessor's handler to return
-     */
-    boolean stuckBehindPredecessor(long limitNanos) {
+    @Override
+    public boolean stuckBehindPredecessor(long limitNanos) {
         CompletableFuture<Void> p = predecessor;
         return p != null && !p.isDone() && System.nanoTime() - followingSinceNanos > limitNanos;
     }
 
-    /**
-     * @return completes once neither this worker nor any predecessor it follows runs: what a later
-     *         worker for the partition must wait for (this one may be stopped without ever having run
-     *         while its predecessor still does)
-     */
-    CompletableFuture<Void> quiescent() {
+    @Override
+    public CompletableFuture<Void> quiescent() {
+        // This worker may be stopped without ever having run while its predecessor still does.
         CompletableFuture<Void> p = predecessor;
         return p == null ? stopped : CompletableFuture.allOf(stopped, p);
     }
@@ -148,17 +153,8 @@ public final class PartitionWorker implements Runnable, WorkerScope {
         return p == null || p.isDone();
     }
 
-    /** @return completes once no task of this worker runs or will run */
-    CompletableFuture<Void> stopped() {
-        return stopped;
-    }
-
-    /**
-     * Poll thread: take no new batch; the batch in progress finishes (its outputs are awaited).
-     *
-     * @return completes when no batch is in progress any more
-     */
-    CompletableFuture<Void> revoke() {
+    @Override
+    public CompletableFuture<Void> revoke() {
         revoked = true;
         // Idle (not scheduled): claim it so no run starts, and report it stopped. Otherwise the
         // running task reports when it exits (it re-reads the flag after clearing scheduled).
@@ -172,8 +168,8 @@ public final class PartitionWorker implements Runnable, WorkerScope {
         return stopped;
     }
 
-    /** Poll thread: the partition is gone (lost, or the revoke wait ran out): abandon what is in progress. */
-    void lose() {
+    @Override
+    public void lose() {
         lost = true;
         revoke();
         synchronized (this) {
@@ -185,6 +181,7 @@ public final class PartitionWorker implements Runnable, WorkerScope {
 
     @Override
     public void run() {
+        turnsWaiting.decrementAndGet();
         synchronized (this) {
             runner = Thread.currentThread();
         }
@@ -205,7 +202,7 @@ public final class PartitionWorker implements Runnable, WorkerScope {
                     break;
                 }
                 go = pipeline.dispatch(batch);
-                if (go && !revoked && !loop.stopping() && !executor.getQueue().isEmpty()) {
+                if (go && !revoked && !loop.stopping() && turnsWaiting.get() > 0) {
                     // Other partitions wait for a thread: one batch per turn, so that more busy partitions
                     // than threads all progress. What is in flight stays in flight across turns.
                     yielded = true;

@@ -9,10 +9,12 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -24,11 +26,14 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.kafkascenarios.stream.Ordering;
 
 /**
- * The consumer loop: owns the {@code KafkaConsumer}, feeds each assigned partition's
- * {@link PartitionWorker}, pauses partitions whose queue is full and resumes them, commits the
- * workers' completed offsets, and handles rebalances and shutdown.
+ * The consumer loop: owns the {@code KafkaConsumer}, feeds each {@link AssignedPartition} (a
+ * {@link PartitionWorker} in offset order, or a {@link ConcurrentPartition} by key or unordered),
+ * pauses partitions that hold too much and resumes them, commits their completed offsets, and handles
+ * rebalances and shutdown. It owns the processor's pools: the worker pool (unless the user gave an
+ * executor) and, for the concurrent orderings, the settler thread.
  *
  * <p>Threads: {@link #run} is the poll thread, the only thread that touches the consumer (rebalance
  * callbacks run inside its {@code poll}). {@link #fail} is called by worker threads, {@link #close} by
@@ -42,10 +47,17 @@ public final class PollLoop implements Runnable {
     private final StreamSettings settings;
     private final StreamCounters counters;
     private final Consumer<byte[], byte[]> consumer;
-    private final ThreadPoolExecutor workers;
-    private final Map<TopicPartition, PartitionWorker> partitions = new ConcurrentHashMap<>();
-    /** Workers of partitions revoked or lost whose last task had not finished yet. Poll thread. */
-    private final Map<TopicPartition, PartitionWorker> retired = new HashMap<>();
+    /** The processor's own pool, or null when the user gave an executor. */
+    private final ThreadPoolExecutor pool;
+    /** Where handler calls (or partition turns) run: the user's executor or {@link #pool}. */
+    private final Executor workers;
+    /** Settles acknowledgements of the concurrent orderings off Kafka's I/O thread; null for PARTITION. */
+    private final ThreadPoolExecutor settler;
+    private final HandlerSlots slots;
+    private final AtomicInteger turnsWaiting = new AtomicInteger();
+    private final Map<TopicPartition, AssignedPartition> partitions = new ConcurrentHashMap<>();
+    /** Partitions revoked or lost whose handling had not finished yet. Poll thread. */
+    private final Map<TopicPartition, AssignedPartition> retired = new HashMap<>();
     /** Set before the consumer is closed: its own revoke callback then has nothing left to do. Poll thread. */
     private boolean closingConsumer;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -64,8 +76,25 @@ public final class PollLoop implements Runnable {
         this.settings = settings;
         this.counters = counters;
         this.consumer = consumer;
-        this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0,
-                TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), settings.threadFactory());
+        this.pool = settings.executor() != null ? null : new ThreadPoolExecutor(settings.maxConcurrency(),
+                settings.maxConcurrency(), 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), settings.threadFactory());
+        this.workers = pool != null ? pool : settings.executor();
+        boolean concurrent = settings.ordering() != Ordering.PARTITION;
+        this.settler = !concurrent ? null : new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = settings.threadFactory().newThread(r);
+                    t.setName(settings.name() + "-settler");
+                    return t;
+                });
+        this.slots = concurrent ? new HandlerSlots(settings.maxConcurrency()) : null;
+    }
+
+    private AssignedPartition newPartition(TopicPartition tp) {
+        return switch (settings.ordering()) {
+            case PARTITION -> new PartitionWorker(tp, settings, counters, this, workers, turnsWaiting);
+            case KEY -> new ConcurrentPartition(tp, settings, counters, this, slots, workers, settler, true);
+            case UNORDERED -> new ConcurrentPartition(tp, settings, counters, this, slots, workers, settler, false);
+        };
     }
 
     /** @return completes normally after a close, exceptionally with the reason the processor stopped */
@@ -88,8 +117,8 @@ public final class PollLoop implements Runnable {
         return abandoning;
     }
 
-    /** @return the assigned partitions' workers now (a live view; any thread may read) */
-    public Collection<PartitionWorker> partitions() {
+    /** @return the assigned partitions now (a live view; any thread may read) */
+    public Collection<AssignedPartition> partitions() {
         return partitions.values();
     }
 
@@ -140,8 +169,11 @@ public final class PollLoop implements Runnable {
                 resumeDrained();
                 long now = System.nanoTime();
                 if (now - nextCommitNanos >= 0) {
-                    commitCompleted(false);
+                    commitCompleted();
                     updateLag();
+                    for (AssignedPartition w : partitions.values()) {
+                        w.progress().observe(now);
+                    }
                     failIfStuck();
                     nextCommitNanos = now + settings.commitInterval().toNanos();
                 }
@@ -166,22 +198,43 @@ public final class PollLoop implements Runnable {
 
     private void dispatch(ConsumerRecords<byte[], byte[]> records) {
         for (TopicPartition tp : records.partitions()) {
-            PartitionWorker w = partitions.get(tp);
+            AssignedPartition w = partitions.get(tp);
             if (w == null) {
                 continue; // not ours any more; never happens with records from the same poll
             }
             w.enqueue(records.records(tp));
-            if (!w.progress().paused() && w.queued() >= settings.maxQueued()) {
-                consumer.pause(List.of(tp));
+        }
+        // Per partition, and across the processor: past its limit every partition that holds records pauses.
+        boolean overTotal = totalBacklog() >= settings.maxQueuedTotal();
+        List<TopicPartition> pause = null;
+        for (AssignedPartition w : partitions.values()) {
+            int backlog = w.backlog();
+            if (!w.progress().paused() && (backlog >= settings.maxQueued() || overTotal && backlog > 0)) {
+                if (pause == null) {
+                    pause = new ArrayList<>();
+                }
+                pause.add(w.partition());
                 w.progress().paused(true);
             }
         }
+        if (pause != null) {
+            consumer.pause(pause);
+        }
+    }
+
+    private long totalBacklog() {
+        long total = 0;
+        for (AssignedPartition w : partitions.values()) {
+            total += w.backlog();
+        }
+        return total;
     }
 
     private void resumeDrained() {
         List<TopicPartition> resume = null;
-        for (PartitionWorker w : partitions.values()) {
-            if (w.progress().paused() && w.queued() <= settings.maxQueued() / 2) {
+        boolean totalDrained = totalBacklog() <= settings.maxQueuedTotal() / 2;
+        for (AssignedPartition w : partitions.values()) {
+            if (w.progress().paused() && totalDrained && w.backlog() <= settings.maxQueued() / 2) {
                 if (resume == null) {
                     resume = new ArrayList<>();
                 }
@@ -201,7 +254,7 @@ public final class PollLoop implements Runnable {
      */
     private void failIfStuck() {
         long limit = 2 * settings.revokeTimeout().toNanos();
-        for (PartitionWorker w : partitions.values()) {
+        for (AssignedPartition w : partitions.values()) {
             if (w.stuckBehindPredecessor(limit)) {
                 fail(new IllegalStateException(w.partition() + ": a handler call abandoned at a revoke has not returned for "
                         + Duration.ofNanos(limit) + " (it ignores interrupts?); the partition cannot be handled meanwhile"));
@@ -211,7 +264,7 @@ public final class PollLoop implements Runnable {
     }
 
     private boolean anyPaused() {
-        for (PartitionWorker w : partitions.values()) {
+        for (AssignedPartition w : partitions.values()) {
             if (w.progress().paused()) {
                 return true;
             }
@@ -220,21 +273,25 @@ public final class PollLoop implements Runnable {
     }
 
     private void updateLag() {
-        for (PartitionWorker w : partitions.values()) {
+        for (AssignedPartition w : partitions.values()) {
             OptionalLong lag = consumer.currentLag(w.partition());
             w.progress().updateLag(lag.isPresent() ? lag.getAsLong() : -1);
         }
     }
 
-    /** Commits every completed offset not yet committed. Poll thread. */
-    private void commitCompleted(boolean sync) {
-        commit(partitions.values(), sync);
+    /** Commits every completed offset not yet committed, asynchronously. Poll thread. */
+    private void commitCompleted() {
+        commit(partitions.values(), false, 0);
     }
 
-    private void commit(Collection<PartitionWorker> ws, boolean sync) {
+    /**
+     * @param sync wait for the commit
+     * @param deadlineNanos for a synchronous commit, when to stop waiting for it
+     */
+    private void commit(Collection<AssignedPartition> ws, boolean sync, long deadlineNanos) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        Map<TopicPartition, PartitionWorker> byPartition = new HashMap<>();
-        for (PartitionWorker w : ws) {
+        Map<TopicPartition, AssignedPartition> byPartition = new HashMap<>();
+        for (AssignedPartition w : ws) {
             long completed = w.progress().completed();
             if (completed > w.progress().committed()) {
                 offsets.put(w.partition(), new OffsetAndMetadata(completed));
@@ -245,7 +302,7 @@ public final class PollLoop implements Runnable {
             return;
         }
         if (sync) {
-            long deadline = System.nanoTime() + settings.revokeTimeout().toNanos();
+            long deadline = deadlineNanos;
             for (int tries = 1; ; tries++) {
                 try {
                     consumer.commitSync(offsets, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
@@ -275,9 +332,9 @@ public final class PollLoop implements Runnable {
     }
 
     /** Waits for the workers' in-flight batches up to the deadline; abandons them after it. Poll thread. */
-    private void stopWorkers(Collection<PartitionWorker> ws, long deadlineNanos) {
+    private void stopWorkers(Collection<AssignedPartition> ws, long deadlineNanos) {
         List<CompletableFuture<Void>> stopped = new ArrayList<>(ws.size());
-        for (PartitionWorker w : ws) {
+        for (AssignedPartition w : ws) {
             stopped.add(w.revoke());
         }
         try {
@@ -286,12 +343,12 @@ public final class PollLoop implements Runnable {
         } catch (TimeoutException e) {
             LOG.warn("{}: in-flight batches still running after the deadline; abandoning them, their offsets stay uncommitted",
                     settings.name());
-            for (PartitionWorker w : ws) {
+            for (AssignedPartition w : ws) {
                 w.lose();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            for (PartitionWorker w : ws) {
+            for (AssignedPartition w : ws) {
                 w.lose();
             }
         } catch (Exception e) {
@@ -306,19 +363,13 @@ public final class PollLoop implements Runnable {
             stopWorkers(partitions.values(), System.nanoTime() + Math.max(0, wait));
             abandoning = true;
             Thread.interrupted(); // a wakeup or interrupt must not fail the final commit
-            commitCompleted(true);
+            // Within close's deadline: the poll thread must not stay in the group long after close returned.
+            commit(partitions.values(), true, Math.min(closeDeadlineNanos,
+                    System.nanoTime() + settings.revokeTimeout().toNanos()));
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
         } finally {
-            for (Runnable queuedTask : workers.shutdownNow()) {
-                ((PartitionWorker) queuedTask).dropped();
-            }
-            try {
-                // Abandoned tasks were interrupted: give them until the deadline to leave the handler.
-                workers.awaitTermination(Math.max(0, closeDeadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stopPools();
             closingConsumer = true;
             try {
                 consumer.close(Duration.ofNanos(Math.max(0, closeDeadlineNanos - System.nanoTime())));
@@ -335,14 +386,45 @@ public final class PollLoop implements Runnable {
         }
     }
 
+    /**
+     * Shuts the processor's own pools down (never the user's executor): tasks not started are dropped,
+     * abandoned ones (interrupted) get until the close deadline to leave the handler. Poll thread.
+     */
+    private void stopPools() {
+        if (pool != null) {
+            for (Runnable queuedTask : pool.shutdownNow()) {
+                ((PoolTask) queuedTask).dropped();
+            }
+        }
+        List<CompletableFuture<Void>> quiet = new ArrayList<>();
+        for (AssignedPartition w : partitions.values()) {
+            quiet.add(w.quiescent());
+        }
+        try {
+            long left = Math.max(0, closeDeadlineNanos - System.nanoTime());
+            if (pool != null) {
+                pool.awaitTermination(left, TimeUnit.NANOSECONDS);
+            } else {
+                CompletableFuture.allOf(quiet.toArray(new CompletableFuture<?>[0])).get(left, TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            LOG.warn("{}: handler calls still running at the close deadline: {}", settings.name(), e.toString());
+        }
+        if (settler != null) {
+            settler.shutdown();
+        }
+    }
+
     /** Rebalance callbacks: run on the poll thread inside {@code poll}. */
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
             retired.values().removeIf(w -> w.quiescent().isDone());
             for (TopicPartition tp : assigned) {
-                PartitionWorker w = new PartitionWorker(tp, settings, counters, PollLoop.this, workers);
-                PartitionWorker previous = retired.remove(tp);
+                AssignedPartition w = newPartition(tp);
+                AssignedPartition previous = retired.remove(tp);
                 if (previous != null) {
                     w.follow(previous); // back to this instance while its old task still runs: wait for it
                 }
@@ -358,43 +440,43 @@ public final class PollLoop implements Runnable {
             if (closingConsumer) {
                 return; // shutdown() already stopped the workers and committed
             }
-            List<PartitionWorker> ws = remove(revoked);
+            List<AssignedPartition> ws = remove(revoked);
             if (ws.isEmpty()) {
                 return;
             }
             counters.revocations.increment();
             stopWorkers(ws, System.nanoTime() + settings.revokeTimeout().toNanos());
-            commit(ws, true);
+            commit(ws, true, System.nanoTime() + settings.revokeTimeout().toNanos());
             retire(ws);
             LOG.info("{}: revoked {}", settings.name(), revoked);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
-            List<PartitionWorker> ws = remove(lost);
+            List<AssignedPartition> ws = remove(lost);
             if (ws.isEmpty()) {
                 return;
             }
             counters.revocations.increment();
-            for (PartitionWorker w : ws) {
+            for (AssignedPartition w : ws) {
                 w.lose(); // another instance owns them now: no commit, in-flight work dropped
             }
             retire(ws);
             LOG.warn("{}: lost {} without a clean revoke; in-flight work dropped, nothing committed", settings.name(), lost);
         }
 
-        private void retire(List<PartitionWorker> ws) {
-            for (PartitionWorker w : ws) {
+        private void retire(List<AssignedPartition> ws) {
+            for (AssignedPartition w : ws) {
                 if (!w.quiescent().isDone()) {
                     retired.put(w.partition(), w);
                 }
             }
         }
 
-        private List<PartitionWorker> remove(Collection<TopicPartition> tps) {
-            List<PartitionWorker> ws = new ArrayList<>(tps.size());
+        private List<AssignedPartition> remove(Collection<TopicPartition> tps) {
+            List<AssignedPartition> ws = new ArrayList<>(tps.size());
             for (TopicPartition tp : tps) {
-                PartitionWorker w = partitions.remove(tp);
+                AssignedPartition w = partitions.remove(tp);
                 if (w != null) {
                     ws.add(w);
                 }

@@ -4,12 +4,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
 
 import io.kafkascenarios.stream.Backoff;
 import io.kafkascenarios.stream.BatchHandler;
 import io.kafkascenarios.stream.FailurePolicy;
+import io.kafkascenarios.stream.Ordering;
 
 /**
  * A stream processor's settings, checked by its builder. Immutable.
@@ -24,24 +26,31 @@ import io.kafkascenarios.stream.FailurePolicy;
  * @param policy what to do once retries are spent
  * @param deadLetterTopic where {@link FailurePolicy#DEAD_LETTER} sends records, or null
  * @param nonRetryable failures that go straight to the policy
- * @param workerThreads handler threads
+ * @param ordering which records of a partition may be handled at once
+ * @param maxConcurrency handler calls at once across the processor (the worker threads when
+ *                       {@code executor} is null)
+ * @param executor runs handler calls (and, ordered by partition, partition turns); null for the
+ *                 processor's own pool of {@code maxConcurrency} threads
  * @param maxBatch most records per handler call
- * @param maxQueued records queued per partition before it is paused
+ * @param maxQueued records fetched and not done per partition before it is paused
+ * @param maxQueuedTotal records fetched and not done across the processor before partitions are paused
  * @param maxInFlightBatches batches per partition whose outputs may await acknowledgement at once
  * @param commitInterval how often completed offsets are committed
  * @param pollTimeout the consumer's poll timeout
  * @param revokeTimeout how long a revoke waits for in-flight work
  * @param outputTimeout how long a batch's outputs may take to be acknowledged
+ * @param stallTimeout how long a partition may hold records without progress before health shows it stalled
  * @param threadFactory makes the poll thread and the worker threads
  * @param name for thread names and logs
  */
 public record StreamSettings(Map<String, Object> consumerConfig, Outputs outputs, List<String> topics,
                              Pattern pattern, BatchHandler handler, int retries, Backoff backoff,
                              FailurePolicy policy, String deadLetterTopic,
-                             Set<Class<? extends Throwable>> nonRetryable, int workerThreads, int maxBatch,
-                             int maxQueued, int maxInFlightBatches, Duration commitInterval, Duration pollTimeout,
-                             Duration revokeTimeout, Duration outputTimeout, ThreadFactory threadFactory,
-                             String name) {
+                             Set<Class<? extends Throwable>> nonRetryable, Ordering ordering, int maxConcurrency,
+                             Executor executor, int maxBatch, int maxQueued, int maxQueuedTotal,
+                             int maxInFlightBatches, Duration commitInterval, Duration pollTimeout,
+                             Duration revokeTimeout, Duration outputTimeout, Duration stallTimeout,
+                             ThreadFactory threadFactory, String name) {
     /**
      * @param failure a handler's failure (unwrapped)
      * @return true if retrying cannot fix it
