@@ -48,6 +48,7 @@ final class LoopFixture implements AutoCloseable {
             if (commitsHang) {
                 return; // never completes
             }
+            offsets.values().forEach(o -> onCommit.accept(o.offset()));
             super.commitAsync(offsets, callback);
             offsets.forEach((tp, o) -> commits.merge(tp, o.offset(), Math::max));
         }
@@ -63,6 +64,7 @@ final class LoopFixture implements AutoCloseable {
                 }
                 throw new org.apache.kafka.common.errors.TimeoutException("commit timed out (test)");
             }
+            offsets.values().forEach(o -> onCommit.accept(o.offset()));
             super.commitSync(offsets, timeout);
             offsets.forEach((tp, o) -> commits.merge(tp, o.offset(), Math::max));
         }
@@ -78,15 +80,21 @@ final class LoopFixture implements AutoCloseable {
     int maxBatch = 100;
     int maxQueued = 1000;
     Duration revokeTimeout = Duration.ofSeconds(2);
+    /** The loop's thread factory. */
+    java.util.concurrent.ThreadFactory threadFactory = r -> new Thread(r, "stream-test");
+    /** Wraps the outputs the loop uses (to fail or watch them). */
+    java.util.function.UnaryOperator<Outputs> outputsWrapper = o -> o;
+    /** Told of every offset committed, before it is recorded. */
+    volatile java.util.function.LongConsumer onCommit = o -> { };
     PollLoop loop;
 
     /** Starts the loop with one partition holding {@code records} records keyed {@code k(offset % keys)}. */
     LoopFixture start(BatchHandler handler, int records, int keys) {
-        Outputs outputs = Outputs.adapting(producer::sendAll);
+        Outputs outputs = outputsWrapper.apply(Outputs.adapting(producer::sendAll));
         StreamSettings settings = new StreamSettings(Map.of(), outputs, List.of("in"), null, handler, retries, backoff,
                 policy, "dlq", Set.of(SerializationException.class), ordering, maxConcurrency, executor, maxBatch,
                 maxQueued, 10 * maxQueued, 4, Duration.ofMillis(20), Duration.ofMillis(5), revokeTimeout,
-                Duration.ofSeconds(5), Duration.ofMillis(200), r -> new Thread(r, "stream-test"), "test");
+                Duration.ofSeconds(5), Duration.ofMillis(200), threadFactory, "test");
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(TP));
             consumer.updateBeginningOffsets(Map.of(TP, 0L));

@@ -158,4 +158,29 @@ class StreamWorkerTest {
         // A spinning backoff burns its whole second on the CPU; a parked one next to nothing.
         assertThat(Duration.ofNanos(cpuAtRetry[0] - cpuAtFailure[0])).isLessThan(Duration.ofMillis(250));
     }
+
+    @Test
+    void aBatchWhoseOutputsAreAcknowledgedIsCommittedWhileItsWorkerIsBusyWithTheNext() throws Exception {
+        java.util.concurrent.Semaphore acks = new java.util.concurrent.Semaphore(0);
+        sink.ackGate = acks; // the first batch's outputs stay unacknowledged until the second batch runs
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        loop = fx.start(batch -> {
+            if (batch.get(0).offset() == 100) {
+                acks.release(Integer.MAX_VALUE / 2);
+                release.await(); // a slow handler: the worker does not come back to the first batch meanwhile
+            }
+            List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : batch) {
+                out.add(new ProducerRecord<>("out", r.key(), r.value()));
+            }
+            return out;
+        }, 200, 10).loop;
+        try {
+            await().atMost(WAIT).until(() -> committed() == 100);
+        } finally {
+            release.countDown();
+        }
+        await().atMost(WAIT).until(() -> committed() == 200);
+        assertThat(counters.processed.sum()).isEqualTo(200);
+    }
 }

@@ -8,7 +8,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Handles a batch of records from one partition and returns its outputs later, for handlers that call
- * an asynchronous service. The partition's next batch waits for this stage.
+ * an asynchronous service. The partition's next batch ({@link Ordering#PARTITION}), or the key's
+ * ({@link Ordering#KEY}), waits for this stage.
  *
  * <p>Threads: called on one of the processor's worker threads, which then waits for the stage (up to
  * the processor's handler timeout); the stage may complete on any thread.
@@ -16,7 +17,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 @FunctionalInterface
 public interface AsyncBatchHandler {
     /**
-     * @param records one partition's records, offsets ascending, never empty
+     * @param records one partition's records, offsets ascending, never empty (of one key with
+     *                {@link Ordering#KEY})
      * @return the outputs when ready; completing with null or an empty list means none. An exceptional
      *         completion (or a throw from this method) fails the batch like a {@link BatchHandler} throw.
      */

@@ -18,7 +18,9 @@ public enum Ordering {
      * keys of the same partition concurrently (up to {@link StreamProcessor.Builder#maxConcurrency}
      * calls across the processor). A key's next records wait until its previous ones are done, outputs
      * acknowledged, so a key's outputs keep their order even when outputs fail and are retried. Records
-     * without a key are one key among themselves. For I/O-bound handlers whose state is per key.
+     * without a key are one key among themselves. A key is per partition: the same key in two
+     * partitions (or topics) may be handled at once, as Kafka's partitioner never does for one topic.
+     * For I/O-bound handlers whose state is per key.
      */
     KEY,
     /**

@@ -10,7 +10,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * {@link BatchHandler}. The processor still works in batches; it calls this once per record, in offset
  * order, and sends the batch's outputs together.
  *
- * <p>Threads: called on one of the processor's worker threads, never twice at once for one partition.
+ * <p>Threads: called on one of the processor's worker threads (or its executor's). With
+ * {@link Ordering#PARTITION} never twice at once for one partition; with {@link Ordering#KEY} never
+ * twice at once for one key, different keys of a partition concurrently; with
+ * {@link Ordering#UNORDERED} concurrently for any records.
  */
 @FunctionalInterface
 public interface RecordHandler {

@@ -59,17 +59,26 @@ import io.kafkascenarios.internal.stream.StreamSettings;
  *
  * <p>How it runs:
  * <ul>
- *   <li><b>Threads.</b> One poll thread owns the {@code KafkaConsumer} and never runs user code other
- *       than rebalance bookkeeping. Each assigned partition is handled in offset order on a pool of
- *       {@link Builder#workerThreads} threads, different partitions in parallel. While a batch's
- *       outputs await acknowledgement the partition's next batches are handled and sent (up to
- *       {@link Builder#maxInFlightBatches}); batches complete strictly in offset order. Any failure
- *       makes the partition settle what is in flight and go one batch at a time.</li>
- *   <li><b>Backpressure.</b> A partition with {@link Builder#maxQueuedPerPartition} records waiting is
+ *   <li><b>Threads and ordering.</b> One poll thread owns the {@code KafkaConsumer} and never runs user
+ *       code other than rebalance bookkeeping. With {@link Ordering#PARTITION} (the default) each
+ *       assigned partition is handled in offset order on a pool of {@link Builder#maxConcurrency}
+ *       threads, different partitions in parallel; while a batch's outputs await acknowledgement the
+ *       partition's next batches are handled and sent (up to {@link Builder#maxInFlightBatches}),
+ *       batches complete strictly in offset order, and any failure makes the partition settle what is
+ *       in flight and go one batch at a time. With {@link Ordering#KEY} one partition's keys are
+ *       handled concurrently (a key's records in offset order, one call at a time per key), with
+ *       {@link Ordering#UNORDERED} any of its records; at most {@link Builder#maxConcurrency} calls at
+ *       once across the processor, on its pool or on the {@link Builder#executor} given.
+ *       Acknowledgements are settled on one settler thread, never on Kafka's I/O thread.</li>
+   <li><b>Backpressure.</b> A partition holding {@link Builder#maxQueuedPerPartition} records, or any
+ *       partition holding records while the processor holds {@link Builder#maxQueuedPerProcessor}, is
  *       paused and resumed when half drained; {@code poll()} keeps running, so a slow handler never
- *       exceeds {@code max.poll.interval.ms} and never causes a rebalance.</li>
- *   <li><b>Checkpoints.</b> Per partition, the offset after the last record that is done (contiguously)
- *       is committed every {@link Builder#commitInterval}, on revoke and on close.</li>
+ *       exceeds {@code max.poll.interval.ms} and never causes a rebalance. A partition that holds
+ *       records without progress for {@link Builder#stallTimeout} shows in
+ *       {@link ProcessorHealth#stalled()}.</li>
+ *   <li><b>Checkpoints.</b> Per partition, the offset after the contiguous prefix of records that are
+ *       done (in any ordering: a record done early never lets the checkpoint pass one still running) is
+ *       committed every {@link Builder#commitInterval}, on revoke and on close.</li>
  *   <li><b>Failures.</b> A failed batch is retried up to {@link Builder#retries} times with
  *       {@link Builder#backoff}; a failing batch of several records is split and its records tried one
  *       by one, so a poison record alone meets the {@link FailurePolicy}. Failures in
@@ -429,7 +438,7 @@ public final class StreamProcessor implements AutoCloseable {
         /**
          * @param records records all partitions together may hold (counted as for
          *                {@link #maxQueuedPerPartition}) before every partition holding records is paused,
-         *                default 20,000; resumed at half
+         *                default 20,000; resumed at half. At least twice {@link #maxQueuedPerPartition}.
          * @return this
          */
         public Builder maxQueuedPerProcessor(int records) {
@@ -518,6 +527,12 @@ public final class StreamProcessor implements AutoCloseable {
             BatchHandler h = asyncHandler != null ? awaiting(asyncHandler, handlerTimeout) : handler;
             if (h == null) {
                 throw new IllegalArgumentException("no handler: call handler, asyncHandler or recordHandler");
+            }
+            if (maxQueuedTotal < 2L * maxQueued) {
+                // One partition stuck at its limit would keep the total above half, and every other
+                // partition paused, for as long as it stays stuck.
+                throw new IllegalArgumentException("maxQueuedPerProcessor " + maxQueuedTotal
+                        + " must be at least twice maxQueuedPerPartition " + maxQueued);
             }
             if (policy == FailurePolicy.DEAD_LETTER && deadLetterTopic == null) {
                 throw new IllegalArgumentException("FailurePolicy.DEAD_LETTER needs deadLetterTopic(...)");

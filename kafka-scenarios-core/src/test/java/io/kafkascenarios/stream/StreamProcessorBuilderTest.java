@@ -49,6 +49,9 @@ class StreamProcessorBuilderTest {
         strings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         assertThatThrownBy(() -> builder(strings).start()).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("value.deserializer");
+        assertThatThrownBy(() -> builder(config()).maxQueuedPerPartition(5000).maxQueuedPerProcessor(6000).start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxQueuedPerProcessor 6000 must be at least twice maxQueuedPerPartition 5000");
         Map<String, Object> shortPoll = config();
         shortPoll.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1000);
         assertThatThrownBy(() -> builder(shortPoll).start()).isInstanceOf(IllegalArgumentException.class)

@@ -146,6 +146,32 @@ final class StreamFixture {
         }
     }
 
+    /** The group's committed offsets in the topic (absent partitions: nothing committed). */
+    static Map<org.apache.kafka.common.TopicPartition, Long> committed(String bootstrap, String group, String topic) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            Map<org.apache.kafka.common.TopicPartition, Long> result = new HashMap<>();
+            offsets.forEach((tp, o) -> {
+                if (tp.topic().equals(topic) && o != null) {
+                    result.put(tp, o.offset());
+                }
+            });
+            return result;
+        }
+    }
+
+    /** The topic's end offsets. */
+    static Map<org.apache.kafka.common.TopicPartition, Long> endOffsets(String bootstrap, String topic, int partitions) {
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            return new HashMap<>(consumer.endOffsets(Clients.partitions(topic, partitions), Duration.ofSeconds(30)));
+        }
+    }
+
     static Duration seconds(long s) {
         return Duration.ofSeconds(s);
     }

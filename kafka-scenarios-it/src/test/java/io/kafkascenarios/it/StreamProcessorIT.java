@@ -14,18 +14,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
@@ -436,27 +432,10 @@ class StreamProcessorIT {
     }
 
     static Map<TopicPartition, Long> committed(String group, String topic, int partitions) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
-                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, Long> result = new ConcurrentHashMap<>();
-            offsets.forEach((tp, o) -> {
-                if (tp.topic().equals(topic) && o != null) {
-                    result.put(tp, o.offset());
-                }
-            });
-            return result;
-        }
+        return StreamFixture.committed(bootstrap(), group, topic);
     }
 
     static Map<TopicPartition, Long> endOffsets(String topic, int partitions) {
-        Map<TopicPartition, Long> end = new ConcurrentHashMap<>();
-        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
-                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            consumer.endOffsets(Clients.partitions(topic, partitions), Duration.ofSeconds(30)).forEach(end::put);
-        }
-        return end;
+        return StreamFixture.endOffsets(bootstrap(), topic, partitions);
     }
 }

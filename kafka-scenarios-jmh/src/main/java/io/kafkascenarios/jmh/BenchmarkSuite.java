@@ -29,12 +29,15 @@ import io.kafkascenarios.testkit.KafkaCluster;
  * {@code target/benchmarks/} and prints the comparison table made from that JSON.
  *
  * <pre>
- * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table]
- *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 6½ minutes on 2 cores
+ * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering]
+ *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 6½ minutes on 2 cores,
+ *                 then the ordering comparison with Parallel Consumer (about 4 minutes)
  *   --full        5 warm-up and 10 measured iterations, two forks per benchmark (about 25 minutes)
  *   --bootstrap   run against an existing cluster instead of starting a broker
  *   --out         where JSON and the table go (default kafka-scenarios-jmh/target/benchmarks)
  *   --table       run nothing: print the table of the JSON results already in --out
+ *   --ordering-only   only the ordering comparison with Parallel Consumer ({@link OrderingComparison})
+ *   --no-ordering     skip it
  * </pre>
  *
  * Runs on the main thread; JMH forks a JVM per benchmark.
@@ -53,6 +56,8 @@ public final class BenchmarkSuite {
     public static void main(String[] args) throws Exception {
         boolean full = false;
         boolean tableOnly = false;
+        boolean ordering = true;
+        boolean jmh = true;
         String bootstrap = null;
         Path out = Paths.get("kafka-scenarios-jmh", "target", "benchmarks");
         for (int i = 0; i < args.length; i++) {
@@ -69,9 +74,15 @@ public final class BenchmarkSuite {
                 case "--table":
                     tableOnly = true;
                     break;
+                case "--ordering-only":
+                    jmh = false;
+                    break;
+                case "--no-ordering":
+                    ordering = false;
+                    break;
                 default:
                     System.err.println("unknown argument: " + args[i]
-                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table]");
+                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering]");
                     System.exit(2);
             }
         }
@@ -90,15 +101,28 @@ public final class BenchmarkSuite {
             bootstrap = broker.bootstrapServers();
         }
         try {
-            List<Path> results = run(full, bootstrap, out);
-            ResultTable table = ResultTable.fromJson(results);
-            String markdown = table.toMarkdown();
-            Files.writeString(out.resolve("table.md"), markdown);
-            System.out.println();
-            System.out.println("kafka-scenarios vs raw kafka-clients (" + (full ? "full" : "quick") + " mode, broker "
-                    + (broker == null ? bootstrap : "embedded, child JVM") + ")");
-            System.out.println(markdown);
-            System.out.println("JSON: " + out.toAbsolutePath() + "   table: " + out.resolve("table.md").toAbsolutePath());
+            if (jmh) {
+                List<Path> results = run(full, bootstrap, out);
+                ResultTable table = ResultTable.fromJson(results);
+                String markdown = table.toMarkdown();
+                Files.writeString(out.resolve("table.md"), markdown);
+                System.out.println();
+                System.out.println("kafka-scenarios vs raw kafka-clients (" + (full ? "full" : "quick") + " mode, broker "
+                        + (broker == null ? bootstrap : "embedded, child JVM") + ")");
+                System.out.println(markdown);
+                System.out.println("JSON: " + out.toAbsolutePath() + "   table: " + out.resolve("table.md").toAbsolutePath());
+            }
+            if (ordering) {
+                if (!jmh) {
+                    warmUpBroker(bootstrap);
+                }
+                progress("ordering comparison with Parallel Consumer (each side in a fresh JVM)");
+                String markdown = OrderingComparison.run(bootstrap, out);
+                System.out.println();
+                System.out.println("kafka-scenarios vs Parallel Consumer by ordering, wall time to the last output acknowledged");
+                System.out.println(markdown);
+                System.out.println("table: " + out.resolve("ordering.md").toAbsolutePath());
+            }
         } finally {
             if (broker != null) {
                 broker.close();

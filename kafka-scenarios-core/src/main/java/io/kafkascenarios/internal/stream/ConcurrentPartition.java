@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -249,7 +249,7 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
     private void execute(Unit u) {
         try {
             handlers.execute(new Call(u));
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException e) { // RejectedExecutionException, or whatever a user's executor throws
             ended(u, false, true);
             if (!winding()) {
                 loop.fail(new IllegalStateException(partition + ": the handler executor refused a call; the processor cannot go on", e));
@@ -274,8 +274,8 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
         public void run() {
             Thread me = Thread.currentThread();
             synchronized (ConcurrentPartition.this) {
-                if (abandoned()) {
-                    me = null;
+                if (winding()) {
+                    me = null; // revoked, lost or closing before it began: no new work, its records stay uncommitted
                 } else {
                     runners.add(me);
                 }
@@ -312,7 +312,7 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
                 }
                 slotHeld = false;
                 slots.release(); // another call may start while Kafka acknowledges this one's outputs
-                handled.acked().whenCompleteAsync((v, e) -> acknowledged(unit, attempts, handled, e), settler);
+                handled.acked().whenCompleteAsync((v, e) -> settle(unit, attempts, handled, e), settler);
             } catch (Throwable bug) {
                 // A bug of ours, not the handler's (those are caught per attempt): stop loudly.
                 if (!abandoned()) {
@@ -345,6 +345,15 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
             slots.release();
         }
         settled();
+    }
+
+    /** Settler thread: {@link #acknowledged}, loudly: a failure here would otherwise vanish in the future. */
+    private void settle(Unit u, Attempts attempts, Attempts.InFlight handled, Throwable failure) {
+        try {
+            acknowledged(u, attempts, handled, failure);
+        } catch (Throwable bug) {
+            loop.fail(new ProcessingException(partition, u.records().get(0).offset(), 0, bug));
+        }
     }
 
     /** Settler thread: the outputs of a unit's first attempt were acknowledged, or failed. */
@@ -381,11 +390,13 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
 
     /** Something in progress ended: report stopped if that was the last, else start what may start. */
     private void settled() {
+        boolean over;
         synchronized (this) {
-            if ((revoked || lost) && running == 0 && (awaitingAck == 0 || abandoned())) {
-                stopped.complete(null);
-                return;
-            }
+            over = (revoked || lost) && running == 0 && (awaitingAck == 0 || abandoned());
+        }
+        if (over) {
+            stopped.complete(null); // outside the lock: a successor's pump runs on as a dependent
+            return;
         }
         pump();
     }
@@ -418,6 +429,11 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
     @Override
     public CompletableFuture<Void> revoke() {
         revoked = true;
+        synchronized (this) {
+            for (Thread t : runners) {
+                LockSupport.unpark(t); // a call parked in a retry backoff sees the revoke now, not after it
+            }
+        }
         settled();
         return stopped;
     }

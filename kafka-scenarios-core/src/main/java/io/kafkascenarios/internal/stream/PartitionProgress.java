@@ -1,15 +1,28 @@
 package io.kafkascenarios.internal.stream;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+
 /**
  * How far one assigned partition is: what is done (the worker moves it), what is committed, fetched,
  * lagging and paused (the poll thread moves those). Everything a health snapshot or a commit reads.
  *
- * <p>Threads: {@link #done} on the worker thread that runs the partition; the rest of the writers on
- * the poll thread; the getters from any thread.
+ * <p>Threads: {@link #done} and {@link #awaiting} on the thread that handles the partition (done also
+ * on the settler, for the concurrent orderings); the rest of the writers on the poll thread; the
+ * getters from any thread. The commit point only moves forward, whoever moves it.
  */
 public final class PartitionProgress {
+    private static final AtomicLongFieldUpdater<PartitionProgress> COMPLETED =
+            AtomicLongFieldUpdater.newUpdater(PartitionProgress.class, "completed");
     /** The next offset to commit: every record before it is done. -1 until the first batch is done. */
     private volatile long completed = -1;
+    /**
+     * Batches whose outputs were handed to the producer, oldest first, with the offset after each: the
+     * poll thread moves the commit point over those acknowledged without waiting for the worker to come
+     * back to them (it may be busy handling, or waiting for its next turn).
+     */
+    private final ConcurrentLinkedQueue<Awaiting> awaiting = new ConcurrentLinkedQueue<>();
     /** The last offset committed for this partition, -1 if none by this instance. */
     private volatile long committed = -1;
     /** Records after what is completed up to the partition's end, -1 if unknown. */
@@ -45,9 +58,40 @@ public final class PartitionProgress {
         return paused;
     }
 
-    /** Worker thread: every record up to {@code nextOffset} (exclusive) is done. */
+    /** Every record up to {@code nextOffset} (exclusive) is done. */
     void done(long nextOffset) {
-        completed = nextOffset;
+        COMPLETED.accumulateAndGet(this, nextOffset, Math::max);
+    }
+
+    /** A batch's outputs awaiting their acknowledgement, and the offset after the batch. */
+    private record Awaiting(long nextOffset, CompletableFuture<Void> acked) {
+    }
+
+    /**
+     * Worker thread, in offset order: a batch's outputs were handed over; once {@code acked} completes
+     * normally every record before {@code nextOffset} is done, if every batch before it is.
+     */
+    void awaiting(long nextOffset, CompletableFuture<Void> acked) {
+        awaiting.add(new Awaiting(nextOffset, acked));
+    }
+
+    /**
+     * Poll thread, before a commit: moves the commit point over the oldest batches whose outputs are
+     * acknowledged. Stops at the first one not acknowledged (or failed: the worker redoes it and moves
+     * the point itself); drops those the point has passed.
+     */
+    void advanceAcknowledged() {
+        Awaiting a;
+        while ((a = awaiting.peek()) != null) {
+            if (a.nextOffset() > completed) {
+                CompletableFuture<Void> acked = a.acked();
+                if (!acked.isDone() || acked.isCompletedExceptionally()) {
+                    return;
+                }
+                done(a.nextOffset());
+            }
+            awaiting.poll();
+        }
     }
 
     /** Poll thread: records from {@code first} to {@code last} were fetched. */

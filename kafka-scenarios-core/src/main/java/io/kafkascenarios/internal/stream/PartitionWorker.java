@@ -53,7 +53,7 @@ public final class PartitionWorker implements PoolTask, WorkerScope, AssignedPar
         this.executor = executor;
         this.turnsWaiting = turnsWaiting;
         this.maxBatch = settings.maxBatch();
-        this.pipeline = new Pipeline(new Attempts(partition, settings, counters, this), this,
+        this.pipeline = new Pipeline(new Attempts(partition, settings, counters, this), this, progress,
                 settings.maxInFlightBatches());
     }
 

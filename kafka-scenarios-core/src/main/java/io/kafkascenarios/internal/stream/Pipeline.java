@@ -19,13 +19,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 final class Pipeline {
     private final Attempts attempts;
     private final WorkerScope scope;
+    private final PartitionProgress progress;
     private final int maxInFlight;
     /** Batches handled whose outputs are not yet all acknowledged, oldest first. */
     private final ArrayDeque<Attempts.InFlight> inFlight = new ArrayDeque<>();
 
-    Pipeline(Attempts attempts, WorkerScope scope, int maxInFlight) {
+    Pipeline(Attempts attempts, WorkerScope scope, PartitionProgress progress, int maxInFlight) {
         this.attempts = attempts;
         this.scope = scope;
+        this.progress = progress;
         this.maxInFlight = maxInFlight;
     }
 
@@ -72,6 +74,7 @@ final class Pipeline {
             return attempts.process(batch, 1, failure);
         }
         inFlight.add(handled);
+        progress.awaiting(batch.get(batch.size() - 1).offset() + 1, handled.acked());
         return true;
     }
 

@@ -86,6 +86,11 @@ public final class PollLoop implements Runnable {
                     t.setName(settings.name() + "-settler");
                     return t;
                 });
+        if (settler != null) {
+            // Now, on the caller's thread: started lazily, its thread would be made by whoever hands it
+            // the first acknowledgement, Kafka's I/O thread.
+            settler.prestartCoreThread();
+        }
         this.slots = concurrent ? new HandlerSlots(settings.maxConcurrency()) : null;
     }
 
@@ -292,6 +297,7 @@ public final class PollLoop implements Runnable {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, AssignedPartition> byPartition = new HashMap<>();
         for (AssignedPartition w : ws) {
+            w.progress().advanceAcknowledged();
             long completed = w.progress().completed();
             if (completed > w.progress().committed()) {
                 offsets.put(w.partition(), new OffsetAndMetadata(completed));
