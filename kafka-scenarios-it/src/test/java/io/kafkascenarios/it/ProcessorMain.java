@@ -50,11 +50,24 @@ public final class ProcessorMain {
     private ProcessorMain() {
     }
 
-    /** The consumer configuration of every instance: {@link StreamFixture#consumerConfig} plus short sessions. */
+    /** System property of a child JVM: the group protocol, {@code classic} (default) or {@code consumer}. */
+    static final String PROTOCOL_PROPERTY = "ks.group.protocol";
+    /** System property of a child JVM: the handler's sleep per batch in ms (default {@link #BATCH_DELAY}). */
+    static final String BATCH_DELAY_PROPERTY = "ks.batch.delay.ms";
+
+    /**
+     * The consumer configuration of every instance: {@link StreamFixture#consumerConfig} plus short
+     * sessions (classic protocol) and the group protocol of {@link #PROTOCOL_PROPERTY}.
+     */
     static Map<String, Object> consumerConfig(String bootstrap, String group) {
         Map<String, Object> c = StreamFixture.consumerConfig(bootstrap, group);
-        c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
-        c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, HEARTBEAT_INTERVAL_MS);
+        if ("consumer".equals(System.getProperty(PROTOCOL_PROPERTY))) {
+            // Session timeout and heartbeats are the broker's (group.consumer.*) in this protocol.
+            c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+        } else {
+            c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+            c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, HEARTBEAT_INTERVAL_MS);
+        }
         return c;
     }
 
@@ -82,7 +95,7 @@ public final class ProcessorMain {
                 .commitInterval(COMMIT_INTERVAL)
                 .handler(records -> {
                     try {
-                        Thread.sleep(BATCH_DELAY.toMillis());
+                        Thread.sleep(Long.getLong(BATCH_DELAY_PROPERTY, BATCH_DELAY.toMillis()));
                     } catch (InterruptedException e) {
                         if (interrupted != null) {
                             interrupted.incrementAndGet();
