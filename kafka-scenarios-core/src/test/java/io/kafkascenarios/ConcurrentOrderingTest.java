@@ -290,4 +290,29 @@ class ConcurrentOrderingTest {
         }
         return most;
     }
+
+    @Test
+    void aSlowOldestRecordPausesItsPartitionOnceTheWindowBehindItIsFull() throws Exception {
+        fx.ordering = Ordering.UNORDERED;
+        fx.maxConcurrency = 4;
+        fx.maxQueued = 50;
+        fx.maxBatch = 1;
+        CountDownLatch release = new CountDownLatch(1);
+        fx.start(batch -> {
+            if (batch.get(0).offset() == 0) {
+                release.await();
+            }
+            return identity(batch);
+        }, 200, 200);
+        // Everything after offset 0 is done and nothing is waiting: what holds the partition is the
+        // window between its checkpoint and its newest record, bounded like a queue.
+        await().atMost(WAIT).until(() -> fx.counters.processed.sum() == 199);
+        AssignedPartition p = fx.loop.partitions().iterator().next();
+        assertThat(p.queued()).isZero();
+        assertThat(p.backlog()).isEqualTo(200);
+        await().atMost(WAIT).until(() -> p.progress().paused());
+        release.countDown();
+        await().atMost(WAIT).until(() -> fx.committed() == 200);
+        await().atMost(WAIT).until(() -> !p.progress().paused());
+    }
 }

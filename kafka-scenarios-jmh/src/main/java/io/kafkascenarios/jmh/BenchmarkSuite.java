@@ -31,7 +31,7 @@ import io.kafkascenarios.testkit.KafkaCluster;
  * <pre>
  * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering]
  *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 6½ minutes on 2 cores,
- *                 then the ordering comparison with Parallel Consumer (about 4 minutes)
+ *                 then the ordering comparison with Parallel Consumer (about 10 minutes)
  *   --full        5 warm-up and 10 measured iterations, two forks per benchmark (about 25 minutes)
  *   --bootstrap   run against an existing cluster instead of starting a broker
  *   --out         where JSON and the table go (default kafka-scenarios-jmh/target/benchmarks)

@@ -55,7 +55,9 @@ final class OrderingComparison {
     private static final int IO_RECORDS = 10_000;
     private static final int CPU_RECORDS = 300_000;
     private static final int KEYS = 1000;
-    private static final Duration RUN_LIMIT = Duration.ofMinutes(4);
+    /** Each runner gives up after this long (both print how far they got). */
+    static final int RUN_SECONDS = 180;
+    private static final Duration RUN_LIMIT = Duration.ofSeconds(RUN_SECONDS + 60);
     private static final String[] MODES = {"PARTITION", "KEY", "UNORDERED"};
 
     private final String bootstrap;
@@ -85,7 +87,8 @@ final class OrderingComparison {
         pcCp.add(Files.readString(cpFile).trim());
         OrderingComparison c = new OrderingComparison(bootstrap, pcCp);
         StringBuilder table = new StringBuilder();
-        table.append("| scenario | ordering | kafka-scenarios | Parallel Consumer 0.5.3.3 (kafka-clients 3.9.1, own JVM) | PC / ours |\n");
+        table.append("| scenario | ordering | kafka-scenarios: wall (after its first ack) | Parallel Consumer 0.5.3.3 "
+                + "(kafka-clients 3.9.1, own JVM): wall (after its first ack) | PC / ours, wall |\n");
         table.append("|---|---|---:|---:|---:|\n");
         String ioIn = "ordering-io-" + System.nanoTime();
         String cpuIn = "ordering-cpu-" + System.nanoTime();
@@ -115,22 +118,41 @@ final class OrderingComparison {
                      String mode, int concurrency, String work, long sleepTotal) {
         Result ours = side("kafka-scenarios", cluster, in, partitions, records, mode, concurrency, work, sleepTotal);
         Result pc = side("parallel-consumer", cluster, in, partitions, records, mode, concurrency, work, sleepTotal);
-        table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", scenario, mode, ours, pc,
-                ours.ok() && pc.ok() ? String.format(Locale.ROOT, "%.2fx", pc.millis / (double) ours.millis) : "n/a"));
+        String ratio = "n/a";
+        if (ours.ok() && !ours.unfinished() && (pc.ok() || pc.unfinished())) {
+            ratio = String.format(Locale.ROOT, "%s%.2fx", pc.unfinished() ? "> " : "", pc.millis / (double) ours.millis);
+        }
+        table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", scenario, mode, ours, pc, ratio));
     }
 
-    /** What one side did in one run: wall time, or why it has none. */
-    private record Result(long millis, long duplicates, String failure) {
+    /**
+     * What one side did in one run: wall time and the part after its first acknowledgement (which
+     * leaves out starting up and joining the group), or, for a run that hit its time limit, how far it
+     * got (its time is then a lower bound), or why it has none.
+     */
+    private record Result(long millis, long firstMillis, long duplicates, long done, long of, String failure) {
+        static Result failed(String why) {
+            return new Result(0, 0, 0, 0, 0, why);
+        }
+
         boolean ok() {
             return failure == null;
         }
 
+        boolean unfinished() {
+            return !ok() && done > 0;
+        }
+
         @Override
         public String toString() {
+            if (unfinished()) {
+                return String.format(Locale.ROOT, "> %.0f s (%,d of %,d done by then)", millis / 1000.0, done, of);
+            }
             if (!ok()) {
                 return "failed: " + failure;
             }
-            return String.format(Locale.ROOT, "%.2f s", millis / 1000.0) + (duplicates > 0 ? " (" + duplicates + " duplicates)" : "");
+            return String.format(Locale.ROOT, "%.2f s (%.2f s)", millis / 1000.0, (millis - firstMillis) / 1000.0)
+                    + (duplicates > 0 ? ", " + duplicates + " duplicates" : "");
         }
     }
 
@@ -165,31 +187,36 @@ final class OrderingComparison {
             }
             if (!process.waitFor(RUN_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                return new Result(0, 0, "no result in " + RUN_LIMIT);
+                return Result.failed("no result in " + RUN_LIMIT);
             }
         } catch (IOException e) {
-            return new Result(0, 0, e.toString());
+            return Result.failed(e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Result(0, 0, "interrupted");
+            return Result.failed("interrupted");
+        }
+        if (result != null && result.startsWith("FAILED processed=") && result.contains(" in " + RUN_SECONDS / 60 + " minutes")) {
+            // Hit the runner's time limit: report how far it got, a lower bound on its time.
+            long done = Long.parseLong(result.substring("FAILED processed=".length(), result.indexOf(' ', "FAILED processed=".length())));
+            return new Result(TimeUnit.SECONDS.toMillis(RUN_SECONDS), 0, 0, done, records, "time limit");
         }
         if (result == null || !result.startsWith("RESULT ")) {
             System.out.println(String.join("\n", tail));
-            return new Result(0, 0, result == null ? "no result (output above)" : result);
+            return Result.failed(result == null ? "no result (output above)" : result);
         }
         Map<String, Long> fields = new HashMap<>();
         for (String kv : result.substring("RESULT ".length()).split(" ")) {
             fields.put(kv.substring(0, kv.indexOf('=')), Long.parseLong(kv.substring(kv.indexOf('=') + 1)));
         }
         if (fields.get("workMillis") < sleepTotal) {
-            return new Result(0, 0, "slept " + fields.get("workMillis") + " ms of the " + sleepTotal + " planned");
+            return Result.failed("slept " + fields.get("workMillis") + " ms of the " + sleepTotal + " planned");
         }
         String check = checkCommittedAndProduced(in, out, group, partitions, records);
         if (check.startsWith("!")) {
-            return new Result(0, 0, check.substring(1));
+            return Result.failed(check.substring(1));
         }
         long produced = Long.parseLong(check);
-        return new Result(fields.get("millis"), produced - records, null);
+        return new Result(fields.get("millis"), fields.get("firstMillis"), produced - records, records, records, null);
     }
 
     /** @return the outputs produced, or "!" and what is wrong */

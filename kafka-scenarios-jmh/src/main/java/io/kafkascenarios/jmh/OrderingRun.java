@@ -26,7 +26,8 @@ import io.kafkascenarios.stream.StreamProcessor;
  *
  * <pre>
  * usage: OrderingRun bootstrap inTopic outTopic group PARTITION|KEY|UNORDERED maxConcurrency records sleep|identity
- * prints: RESULT millis=&lt;wall time&gt; processed=&lt;records&gt; workMillis=&lt;planned sleep in all&gt;
+ * prints: RESULT millis=&lt;wall time&gt; firstMillis=&lt;to the first acknowledgement&gt; processed=&lt;records&gt;
+ *         workMillis=&lt;planned sleep in all&gt;, or FAILED processed=&lt;records&gt; of &lt;records&gt; ...
  * </pre>
  *
  * <p>Threads: main starts the processor and waits; the processor's threads run the work.
@@ -94,17 +95,27 @@ public final class OrderingRun {
                     })
                     .start();
             long deadline = start + TimeUnit.MINUTES.toNanos(3);
+            long first = 0;
             ProcessorHealth h;
             while ((h = processor.health()).processed() < records) { // processed: outputs acknowledged
+                if (first == 0 && h.processed() > 0) {
+                    first = System.nanoTime();
+                }
                 if (System.nanoTime() - deadline > 0 || h.state() != ProcessorHealth.State.RUNNING) {
-                    System.out.println("FAILED processed=" + h.processed() + " of " + records + ": " + h);
+                    System.out.println("FAILED processed=" + h.processed() + " of " + records
+                            + " firstMillis=" + TimeUnit.NANOSECONDS.toMillis(first - start)
+                            + (h.state() != ProcessorHealth.State.RUNNING ? " (the processor stopped: " + h + ")" : " in 3 minutes"));
                     System.exit(1);
                 }
                 Thread.sleep(1);
             }
+            if (first == 0) {
+                first = System.nanoTime();
+            }
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             processor.close(Duration.ofSeconds(30)); // commits what is done
-            System.out.println("RESULT millis=" + millis + " processed=" + processor.health().processed()
+            System.out.println("RESULT millis=" + millis + " firstMillis=" + TimeUnit.NANOSECONDS.toMillis(first - start)
+                    + " processed=" + processor.health().processed()
                     + " workMillis=" + work.get());
         }
         System.exit(0);

@@ -28,7 +28,8 @@ import io.confluent.parallelconsumer.ParallelStreamProcessor;
  *
  * <pre>
  * usage: PcRun bootstrap inTopic outTopic group PARTITION|KEY|UNORDERED maxConcurrency records sleep|identity
- * prints: RESULT millis=&lt;wall time&gt; processed=&lt;records&gt; workMillis=&lt;planned sleep in all&gt;
+ * prints: RESULT millis=&lt;wall time&gt; firstMillis=&lt;to the first acknowledgement&gt; processed=&lt;records&gt;
+ *         workMillis=&lt;planned sleep in all&gt;, or FAILED processed=&lt;records&gt; of &lt;records&gt; ...
  * </pre>
  *
  * <p>Threads: main starts the processor and waits; Parallel Consumer's threads run the work and the callbacks.
@@ -79,6 +80,7 @@ public final class PcRun {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
 
         LongAdder acked = new LongAdder();
+        AtomicLong firstAckNanos = new AtomicLong();
         AtomicLong work = new AtomicLong();
         long start = System.nanoTime();
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -104,11 +106,15 @@ public final class PcRun {
                 }
             }
             return new ProducerRecord<>(out, ctx.key(), ctx.value());
-        }, result -> acked.increment()); // called once the output is acknowledged
+        }, result -> { // called once the output is acknowledged
+            firstAckNanos.compareAndSet(0, System.nanoTime());
+            acked.increment();
+        });
         long deadline = start + TimeUnit.MINUTES.toNanos(3);
         while (acked.sum() < records) {
             if (System.nanoTime() - deadline > 0 || pc.isClosedOrFailed()) {
                 System.out.println("FAILED processed=" + acked.sum() + " of " + records
+                        + " firstMillis=" + TimeUnit.NANOSECONDS.toMillis(firstAckNanos.get() - start)
                         + (pc.isClosedOrFailed() ? " (the processor stopped)" : " in 3 minutes"));
                 System.exit(1);
             }
@@ -116,7 +122,8 @@ public final class PcRun {
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         pc.closeDrainFirst(Duration.ofSeconds(30)); // commits what is done
-        System.out.println("RESULT millis=" + millis + " processed=" + acked.sum() + " workMillis=" + work.get());
+        System.out.println("RESULT millis=" + millis + " firstMillis=" + TimeUnit.NANOSECONDS.toMillis(firstAckNanos.get() - start)
+                + " processed=" + acked.sum() + " workMillis=" + work.get());
         System.exit(0);
     }
 }
