@@ -1,13 +1,11 @@
 package io.kafkascenarios.jmh;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -66,17 +64,12 @@ public final class OrderingRun {
         long records = Long.parseLong(args[6]);
         boolean sleep = args[7].equals("sleep");
 
-        Map<String, Object> c = new HashMap<>();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Map<String, Object> c = BenchCluster.consumerConfig(bootstrap, group);
+        Map<String, Object> p = BenchCluster.producerConfig(bootstrap);
         // linger.ms=0 on both sides: Parallel Consumer waits for each output's acknowledgement on its
         // worker, so any linger is paid per record there; 0 is its best case (and kafka-clients 3.9's default).
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.remove(ProducerConfig.BATCH_SIZE_CONFIG); // Kafka's default on both sides, as measured
 
         AtomicLong work = new AtomicLong();
         long start = System.nanoTime();

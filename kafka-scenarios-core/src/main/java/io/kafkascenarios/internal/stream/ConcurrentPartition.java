@@ -74,9 +74,7 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
     private volatile int backlogNow;
     private volatile boolean revoked;
     private volatile boolean lost;
-    /** Set before the first enqueue (poll thread), read by whoever pumps. */
-    private volatile CompletableFuture<Void> predecessor;
-    private volatile long followingSinceNanos;
+    private final Predecessor predecessor = new Predecessor();
 
     ConcurrentPartition(TopicPartition partition, StreamSettings settings, StreamCounters counters, PollLoop loop,
                         HandlerSlots slots, Executor handlers, Executor settler, boolean byKey) {
@@ -194,7 +192,7 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
     private void pump() {
         List<Unit> start = null;
         synchronized (this) {
-            while (!winding() && predecessorDone() && (!redo.isEmpty() || hasReady())) {
+            while (!winding() && predecessor.done() && (!redo.isEmpty() || hasReady())) {
                 if (!slots.tryAcquire()) {
                     if (waitingForSlot.compareAndSet(false, true)) {
                         slots.await(this);
@@ -403,27 +401,17 @@ public final class ConcurrentPartition implements AssignedPartition, WorkerScope
 
     @Override
     public void follow(AssignedPartition previous) {
-        followingSinceNanos = System.nanoTime();
-        CompletableFuture<Void> p = previous.quiescent();
-        predecessor = p;
-        p.whenComplete((v, e) -> pump());
-    }
-
-    private boolean predecessorDone() {
-        CompletableFuture<Void> p = predecessor;
-        return p == null || p.isDone();
+        predecessor.follow(previous, this::pump);
     }
 
     @Override
     public boolean stuckBehindPredecessor(long limitNanos) {
-        CompletableFuture<Void> p = predecessor;
-        return p != null && !p.isDone() && System.nanoTime() - followingSinceNanos > limitNanos;
+        return predecessor.stuck(limitNanos);
     }
 
     @Override
     public CompletableFuture<Void> quiescent() {
-        CompletableFuture<Void> p = predecessor;
-        return p == null ? stopped : CompletableFuture.allOf(stopped, p);
+        return predecessor.and(stopped);
     }
 
     @Override

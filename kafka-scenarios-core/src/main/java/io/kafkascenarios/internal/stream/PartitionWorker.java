@@ -42,9 +42,7 @@ public final class PartitionWorker implements PoolTask, WorkerScope, AssignedPar
     private volatile boolean lost;
     /** The thread running this worker's task; guarded by {@code this} so that lose() never interrupts its next task. */
     private Thread runner;
-    /** Set before the first enqueue (poll thread), read by whoever schedules. */
-    private volatile CompletableFuture<Void> predecessor;
-    private volatile long followingSinceNanos;
+    private final Predecessor predecessor = new Predecessor();
 
     PartitionWorker(TopicPartition partition, StreamSettings settings, StreamCounters counters, PollLoop loop,
                     Executor executor, AtomicInteger turnsWaiting) {
@@ -106,7 +104,7 @@ public final class PartitionWorker implements PoolTask, WorkerScope, AssignedPar
     }
 
     private void schedule() {
-        if (!revoked && !lost && predecessorDone() && scheduled.compareAndSet(false, true)) {
+        if (!revoked && !lost && predecessor.done() && scheduled.compareAndSet(false, true)) {
             submit();
         }
     }
@@ -130,27 +128,17 @@ public final class PartitionWorker implements PoolTask, WorkerScope, AssignedPar
 
     @Override
     public void follow(AssignedPartition previous) {
-        followingSinceNanos = System.nanoTime();
-        predecessor = previous.quiescent();
-        predecessor.whenComplete((v, e) -> schedule());
+        predecessor.follow(previous, this::schedule);
     }
 
     @Override
     public boolean stuckBehindPredecessor(long limitNanos) {
-        CompletableFuture<Void> p = predecessor;
-        return p != null && !p.isDone() && System.nanoTime() - followingSinceNanos > limitNanos;
+        return predecessor.stuck(limitNanos);
     }
 
     @Override
     public CompletableFuture<Void> quiescent() {
-        // This worker may be stopped without ever having run while its predecessor still does.
-        CompletableFuture<Void> p = predecessor;
-        return p == null ? stopped : CompletableFuture.allOf(stopped, p);
-    }
-
-    private boolean predecessorDone() {
-        CompletableFuture<Void> p = predecessor;
-        return p == null || p.isDone();
+        return predecessor.and(stopped);
     }
 
     @Override

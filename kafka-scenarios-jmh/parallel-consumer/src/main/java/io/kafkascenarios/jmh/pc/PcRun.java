@@ -67,6 +67,8 @@ public final class PcRun {
         long records = Long.parseLong(args[6]);
         boolean sleep = args[7].equals("sleep");
 
+        // The same settings as io.kafkascenarios.jmh.BenchCluster's (not on this class path), with
+        // linger.ms=0 and Kafka's default batch.size, as OrderingRun.
         Map<String, Object> c = new HashMap<>();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
