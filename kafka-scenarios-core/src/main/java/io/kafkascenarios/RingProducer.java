@@ -22,9 +22,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.kafkascenarios.internal.Accounting;
 import io.kafkascenarios.internal.Checks;
+import io.kafkascenarios.internal.ClientGenerations;
 import io.kafkascenarios.internal.Engine;
 import io.kafkascenarios.internal.GroupCompletion;
-import io.kafkascenarios.internal.KafkaRecordSink;
 import io.kafkascenarios.internal.NanoClock;
 import io.kafkascenarios.internal.RecordCompletion;
 import io.kafkascenarios.internal.RecordSink;
@@ -83,6 +83,7 @@ public final class RingProducer implements AutoCloseable {
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** The deadline of a {@link #send} without one, unless {@link Builder#sendTimeout} says otherwise. */
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(10);
+    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The flusher's first idle park: while records keep coming, one waits at most this long to be seen. */
     static final long FLUSHER_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -98,8 +99,10 @@ public final class RingProducer implements AutoCloseable {
     private final int slotCapacity;
     private final long sendTimeoutNanos;
     private final boolean sendWaitsForSpace;
+    private final String name;
 
     private RingProducer(Builder b, RecordSink sink, Supplier<RecordSink> sinkFactory) {
+        this.name = b.name;
         this.engine = new Engine(new Engine.Settings(b.ringSize, b.slotCapacity, b.onFull == OnFull.BLOCK,
                 b.blockTimeoutNanos, b.maxBatch, b.reportIntervalNanos, b.maxReportedFailures, b.flusherParkNanos,
                 Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS, b.listener,
@@ -110,6 +113,11 @@ public final class RingProducer implements AutoCloseable {
         this.slotCapacity = b.slotCapacity;
         this.sendTimeoutNanos = b.sendTimeoutNanos;
         this.sendWaitsForSpace = b.sendWaitsForSpace;
+    }
+
+    /** @return this producer's name ({@link Builder#name}), for metrics and logs */
+    public String name() {
+        return name;
     }
 
     /**
@@ -323,7 +331,7 @@ public final class RingProducer implements AutoCloseable {
         long start = clock.nanoTime();
         checkRecord(topic, partition, timestamp, key, value, headers);
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        SendCompletion completion = new SendCompletion(topic, start, clock);
+        SendCompletion completion = new SendCompletion(topic, start, clock, accounting);
         long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, 1);
         if (sequence == Ring.CLOSED) {
             throw closed();
@@ -348,6 +356,7 @@ public final class RingProducer implements AutoCloseable {
         if (Thread.currentThread().isInterrupted()) {
             return new InterruptException("interrupted while waiting for ring space; the record was not enqueued");
         }
+        accounting.sendTimedOut(SendTimeoutException.Stage.RING_SPACE);
         return new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
                 Duration.ofNanos(clock.nanoTime() - start), topic);
     }
@@ -393,7 +402,7 @@ public final class RingProducer implements AutoCloseable {
             checkRecord(r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i]);
         }
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : topicOf(taken[0]), start, clock);
+        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : topicOf(taken[0]), start, clock, accounting);
         for (int i = 0; i < size; i++) {
             @SuppressWarnings("unchecked")
             ProducerRecord<byte[], byte[]> r = (ProducerRecord<byte[], byte[]>) taken[i];
@@ -545,7 +554,8 @@ public final class RingProducer implements AutoCloseable {
         long offered = claimed - nonRecords + discarded;
         return new RingStats(offered, delivered, discarded, failed, ring.size(), ring.remaining(),
                 accounting.blockStarted.sum(), Duration.ofNanos(accounting.blockNanos.sum()),
-                accounting.listenerErrors.sum(), accounting.producerReplacements.sum());
+                accounting.listenerErrors.sum(), accounting.producerReplacements.sum(),
+                accounting.sendTimeouts[0].sum(), accounting.sendTimeouts[1].sum(), accounting.sendTimeouts[2].sum());
     }
 
     private void checkRecord(String topic, int partition, long timestamp) {
@@ -597,6 +607,8 @@ public final class RingProducer implements AutoCloseable {
         private long flusherParkNanos = FLUSHER_PARK_NANOS;
         private NanoClock clock = NanoClock.SYSTEM;
         private Supplier<? extends Producer<byte[], byte[]>> producers;
+        private String name;
+        private KafkaClientListener clientListener;
 
         private Builder(Map<String, Object> kafkaConfig) {
             this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
@@ -769,6 +781,31 @@ public final class RingProducer implements AutoCloseable {
         }
 
         /**
+         * @param name this producer's name, default {@code ring-producer-N}: the {@code name} tag of its
+         *             metrics, and the base of its KafkaProducers' {@code client.id} when none is
+         *             configured ({@code <name>-1}, then {@code <name>-2} after a replacement)
+         * @return this builder
+         */
+        public Builder name(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * @param listener told of every KafkaProducer this producer creates and closes (the first at
+         *                 build, each replacement after a fatal error), e.g. to bind Kafka's client
+         *                 metrics; called on the creating or closing thread, see {@link KafkaClientListener}
+         * @return this builder
+         */
+        public Builder clientListener(KafkaClientListener listener) {
+            this.clientListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
          * Creates the KafkaProducer and starts the flusher and reporter threads.
          *
          * @return a running producer
@@ -777,11 +814,12 @@ public final class RingProducer implements AutoCloseable {
          */
         public RingProducer build() {
             Checks.kafkaConfig(kafkaConfig);
+            if (name == null) {
+                name = "ring-producer-" + INSTANCES.incrementAndGet();
+            }
             Map<String, Object> config = java.util.Collections.unmodifiableMap(new HashMap<>(kafkaConfig));
-            Supplier<? extends Producer<byte[], byte[]>> make = producers != null ? producers
-                    : () -> new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
-            return build(() -> new KafkaRecordSink(Objects.requireNonNull(make.get(),
-                    "the producer factory returned null")));
+            ClientGenerations generations = new ClientGenerations(config, name, producers, clientListener);
+            return build(generations::next);
         }
 
         /** Builds over one sink that is never replaced: the seam unit tests use. */

@@ -31,10 +31,16 @@ import java.time.Duration;
  * @param listenerErrors exceptions thrown by the listener (caught, counted, distinct ones logged once)
  * @param producerReplacements KafkaProducers replaced after a fatal error (fenced, unrecoverable
  *        idempotence error, authentication or cluster authorization failure)
+ * @param sendTimeoutsRingSpace {@code send}/{@code sendAll} futures failed with a
+ *        {@link SendTimeoutException} of stage {@code RING_SPACE} (never enqueued)
+ * @param sendTimeoutsInRing the same, stage {@code IN_RING} (enqueued, not yet handed to Kafka)
+ * @param sendTimeoutsAwaitingAck the same, stage {@code AWAITING_ACK} (handed to Kafka, not acknowledged
+ *        in time; the record itself still ends delivered or failed)
  */
 public record RingStats(long offered, long delivered, long discarded, long failed, int ringCapacity,
                         long ringRemaining, long blockedCalls, Duration blockedTime, long listenerErrors,
-                        long producerReplacements) {
+                        long producerReplacements, long sendTimeoutsRingSpace, long sendTimeoutsInRing,
+                        long sendTimeoutsAwaitingAck) {
     /** @return records offered and not yet delivered, discarded or failed (in the ring, or in Kafka) */
     public long pending() {
         return offered - delivered - discarded - failed;
@@ -45,6 +51,8 @@ public record RingStats(long offered, long delivered, long discarded, long faile
         return "RingStats{offered=" + offered + ", delivered=" + delivered + ", discarded=" + discarded
                 + ", failed=" + failed + ", pending=" + pending() + ", ring=" + ringRemaining + "/" + ringCapacity
                 + " free, blockedCalls=" + blockedCalls + ", blockedTime=" + blockedTime
-                + ", listenerErrors=" + listenerErrors + ", producerReplacements=" + producerReplacements + '}';
+                + ", listenerErrors=" + listenerErrors + ", producerReplacements=" + producerReplacements
+                + ", sendTimeouts={ringSpace=" + sendTimeoutsRingSpace + ", inRing=" + sendTimeoutsInRing
+                + ", awaitingAck=" + sendTimeoutsAwaitingAck + "}}";
     }
 }

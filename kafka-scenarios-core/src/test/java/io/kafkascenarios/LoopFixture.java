@@ -94,7 +94,7 @@ final class LoopFixture implements AutoCloseable {
         StreamSettings settings = new StreamSettings(Map.of(), outputs, List.of("in"), null, handler, retries, backoff,
                 policy, "dlq", Set.of(SerializationException.class), ordering, maxConcurrency, executor, maxBatch,
                 maxQueued, 10 * maxQueued, 4, Duration.ofMillis(20), Duration.ofMillis(5), revokeTimeout,
-                Duration.ofSeconds(5), Duration.ofMillis(200), threadFactory, "test");
+                Duration.ofSeconds(5), Duration.ofMillis(200), threadFactory, "test", null, null);
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(TP));
             consumer.updateBeginningOffsets(Map.of(TP, 0L));

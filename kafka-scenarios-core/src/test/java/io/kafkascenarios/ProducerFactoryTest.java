@@ -68,4 +68,58 @@ class ProducerFactoryTest {
         assertThatThrownBy(() -> RingProducer.builder(Map.of()).producerFactory(() -> null).build())
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("producer factory returned null");
     }
+
+    @Test
+    void theClientListenerHearsOfEveryGenerationMadeAndClosed() {
+        List<String> heard = new CopyOnWriteArrayList<>();
+        KafkaClientListener listener = new KafkaClientListener() {
+            @Override
+            public void producerCreated(org.apache.kafka.clients.producer.Producer<byte[], byte[]> p, String clientId) {
+                heard.add("created " + made.indexOf(p));
+            }
+
+            @Override
+            public void producerClosed(org.apache.kafka.clients.producer.Producer<byte[], byte[]> p) {
+                heard.add("closed " + made.indexOf(p));
+            }
+        };
+        producer = RingProducer.builder(Map.of()).name("orders").listener(new RecordingListener()).clientListener(listener)
+                .producerFactory(this::make).build();
+        assertThat(producer.name()).isEqualTo("orders");
+        assertThat(heard).containsExactly("created 0");
+        made.get(0).sendException = new ProducerFencedException("fenced");
+        producer.offer("t", null, new byte[1]);
+        assertThat(producer.flush(WAIT)).isTrue();
+        producer.offer("t", null, new byte[1]);
+        assertThat(producer.flush(WAIT)).isTrue();
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() -> heard.contains("closed 0"));
+        assertThat(heard).containsExactly("created 0", "created 1", "closed 0");
+        assertThat(producer.close(WAIT)).isZero();
+        producer = null;
+        assertThat(heard).containsExactly("created 0", "created 1", "closed 0", "closed 1");
+    }
+
+    @Test
+    void eachGenerationOfKafkaProducerHasItsOwnClientId() {
+        List<String> ids = new CopyOnWriteArrayList<>();
+        KafkaClientListener listener = new KafkaClientListener() {
+            @Override
+            public void producerCreated(org.apache.kafka.clients.producer.Producer<byte[], byte[]> p, String clientId) {
+                ids.add(clientId);
+            }
+        };
+        Map<String, Object> config = Map.of("bootstrap.servers", "localhost:1", "max.block.ms", 10);
+        RingProducer named = RingProducer.builder(config).name("orders").clientListener(listener).build();
+        named.close(Duration.ofSeconds(2));
+        Map<String, Object> withId = new java.util.HashMap<>(config);
+        withId.put("client.id", "checkout");
+        RingProducer configured = RingProducer.builder(withId).clientListener(listener).build();
+        configured.close(Duration.ofSeconds(2));
+        RingProducer unnamed = RingProducer.builder(config).clientListener(listener).build();
+        unnamed.close(Duration.ofSeconds(2));
+        assertThat(ids).hasSize(3);
+        assertThat(ids.get(0)).isEqualTo("orders-1");
+        assertThat(ids.get(1)).isEqualTo("checkout");
+        assertThat(ids.get(2)).isEqualTo(unnamed.name() + "-1").startsWith("ring-producer-");
+    }
 }

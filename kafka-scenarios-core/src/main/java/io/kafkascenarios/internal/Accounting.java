@@ -28,4 +28,11 @@ public final class Accounting {
     public final LongAdder listenerErrors = new LongAdder();
     /** KafkaProducers replaced after a fatal error. */
     public final LongAdder producerReplacements = new LongAdder();
+    /** send/sendAll futures failed by their deadline, by {@code SendTimeoutException.Stage} ordinal. */
+    public final LongAdder[] sendTimeouts = {new LongAdder(), new LongAdder(), new LongAdder()};
+
+    /** @param stage where a send's deadline found the record */
+    public void sendTimedOut(io.kafkascenarios.SendTimeoutException.Stage stage) {
+        sendTimeouts[stage.ordinal()].increment();
+    }
 }

@@ -29,9 +29,10 @@ public final class GroupCompletion extends TimedCompletion<Void> {
      * @param topic the first record's topic, for messages
      * @param startNanos when sendAll was called, on {@code clock}
      * @param clock the producer's clock
+     * @param accounting counts a timeout by stage
      */
-    public GroupCompletion(int size, String topic, long startNanos, NanoClock clock) {
-        super(topic, startNanos, clock);
+    public GroupCompletion(int size, String topic, long startNanos, NanoClock clock, Accounting accounting) {
+        super(topic, startNanos, clock, accounting);
         this.unacked = size;
         this.unsent = size;
         if (size == 0) {

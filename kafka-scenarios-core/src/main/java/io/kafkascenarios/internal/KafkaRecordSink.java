@@ -8,11 +8,22 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /** A {@link RecordSink} over a kafka-clients {@link Producer}. Threading as in {@link RecordSink}. */
 public final class KafkaRecordSink implements RecordSink {
+    private static final Runnable NOTHING = () -> { };
     private final Producer<byte[], byte[]> producer;
+    private final Runnable afterClose;
 
     /** @param producer the producer this sink owns and closes */
     public KafkaRecordSink(Producer<byte[], byte[]> producer) {
+        this(producer, NOTHING);
+    }
+
+    /**
+     * @param producer the producer this sink owns and closes
+     * @param afterClose run on the closing thread once the producer's close returned (or threw)
+     */
+    public KafkaRecordSink(Producer<byte[], byte[]> producer, Runnable afterClose) {
         this.producer = producer;
+        this.afterClose = afterClose;
     }
 
     @Override
@@ -27,6 +38,10 @@ public final class KafkaRecordSink implements RecordSink {
 
     @Override
     public void close(Duration timeout) {
-        producer.close(timeout);
+        try {
+            producer.close(timeout);
+        } finally {
+            afterClose.run();
+        }
     }
 }

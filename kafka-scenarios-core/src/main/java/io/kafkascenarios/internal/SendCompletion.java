@@ -19,9 +19,10 @@ public final class SendCompletion extends TimedCompletion<RecordMetadata> {
      * @param topic the record's topic, for messages
      * @param startNanos when send was called, on {@code clock}
      * @param clock the producer's clock
+     * @param accounting counts a timeout by stage
      */
-    public SendCompletion(String topic, long startNanos, NanoClock clock) {
-        super(topic, startNanos, clock);
+    public SendCompletion(String topic, long startNanos, NanoClock clock, Accounting accounting) {
+        super(topic, startNanos, clock, accounting);
     }
 
     /** The record was handed to Kafka. Flusher thread. */

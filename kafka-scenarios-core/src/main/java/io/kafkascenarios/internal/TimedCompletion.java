@@ -20,17 +20,20 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
     private final String topic;
     private final long startNanos;
     private final NanoClock clock;
+    private final Accounting accounting;
     private volatile Future<?> deadline;
 
     /**
      * @param topic the (first) record's topic, for messages
      * @param startNanos when the caller started, on {@code clock}
      * @param clock the producer's clock, for the elapsed time a timeout reports
+     * @param accounting counts timeouts by stage
      */
-    TimedCompletion(String topic, long startNanos, NanoClock clock) {
+    TimedCompletion(String topic, long startNanos, NanoClock clock, Accounting accounting) {
         this.topic = topic;
         this.startNanos = startNanos;
         this.clock = clock;
+        this.accounting = accounting;
     }
 
     /** @param deadline the scheduled {@link #run}, cancelled on completion. Caller thread, once. */
@@ -68,6 +71,9 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
     /** The deadline passed. */
     @Override
     public final void run() {
-        completeExceptionally(new SendTimeoutException(stage(), Duration.ofNanos(clock.nanoTime() - startNanos), topic));
+        SendTimeoutException.Stage stage = stage();
+        if (completeExceptionally(new SendTimeoutException(stage, Duration.ofNanos(clock.nanoTime() - startNanos), topic))) {
+            accounting.sendTimedOut(stage);
+        }
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -28,8 +29,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.LoggerFactory;
 
+import io.kafkascenarios.KafkaClientListener;
 import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.internal.ClientGenerations;
 import io.kafkascenarios.internal.stream.AssignedPartition;
 import io.kafkascenarios.internal.stream.DeadLetters;
 import io.kafkascenarios.internal.stream.Outputs;
@@ -120,11 +124,21 @@ public final class StreamProcessor implements AutoCloseable {
     private final StreamCounters counters;
     private final Thread pollThread;
     private final Duration stallTimeout;
+    private final String name;
 
     private StreamProcessor(StreamSettings settings) {
         this.counters = new StreamCounters();
         this.stallTimeout = settings.stallTimeout();
+        this.name = settings.name();
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerConfig());
+        if (settings.clientListener() != null) {
+            try {
+                settings.clientListener().consumerCreated(consumer, ClientGenerations.clientIdOf(consumer.metrics()));
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(StreamProcessor.class).warn("{}: the KafkaClientListener threw; ignored: {}",
+                        settings.name(), e.toString(), e);
+            }
+        }
         this.loop = new PollLoop(settings, counters, consumer);
         this.pollThread = settings.threadFactory().newThread(loop);
         pollThread.setName(settings.name() + "-poll");
@@ -143,6 +157,28 @@ public final class StreamProcessor implements AutoCloseable {
      */
     public static Builder builder(Map<String, Object> consumerConfig, RingProducer producer) {
         return new Builder(consumerConfig, producer);
+    }
+
+    /** @return this processor's name ({@link Builder#name}), for metrics, threads and logs */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * @param partition an input partition
+     * @return its health now if it is assigned to this instance, else null: one partition's figures
+     *         without the whole snapshot (what a per-partition gauge reads)
+     */
+    public PartitionHealth partitionHealth(TopicPartition partition) {
+        long now = System.nanoTime();
+        for (AssignedPartition w : loop.partitions()) {
+            if (w.partition().equals(partition)) {
+                PartitionProgress p = w.progress();
+                return new PartitionHealth(p.completed(), p.committed(), p.lag(), w.queued(), p.paused(),
+                        Duration.ofNanos(p.stalledNanos(now)));
+            }
+        }
+        return null;
     }
 
     /**
@@ -238,6 +274,8 @@ public final class StreamProcessor implements AutoCloseable {
         private int maxQueued = 2000;
         private int maxQueuedTotal = 20_000;
         private Duration stallTimeout = Duration.ofMinutes(1);
+        private KafkaClientListener clientListener;
+        private ConsumerRebalanceListener rebalanceListener;
         private int maxInFlightBatches = 4;
         private Duration commitInterval = Duration.ofMillis(200);
         private Duration pollTimeout = Duration.ofMillis(100);
@@ -507,6 +545,30 @@ public final class StreamProcessor implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param listener told when the processor's KafkaConsumer is created (in {@link #start}) and
+         *                 closed (on the poll thread), e.g. to bind Kafka's client metrics. The outputs'
+         *                 producers are the {@link RingProducer}'s: give it its own listener.
+         * @return this
+         */
+        public Builder clientListener(KafkaClientListener listener) {
+            this.clientListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * @param listener told of partitions assigned, revoked and lost, on the poll thread, after the
+         *                 processor's own handling of them (a revoked partition's work is finished and
+         *                 committed, or abandoned when lost). Keep it quick: it runs inside
+         *                 {@code poll}. What it throws is logged and ignored. Not called for the
+         *                 partitions a closing processor gives up.
+         * @return this
+         */
+        public Builder rebalanceListener(ConsumerRebalanceListener listener) {
+            this.rebalanceListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         /** @param name for thread names and log lines, default {@code stream-processor-N} @return this */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -549,7 +611,7 @@ public final class StreamProcessor implements AutoCloseable {
             return new StreamProcessor(new StreamSettings(consumerConfig(), outputs, topics, pattern, h, retries,
                     backoff, policy, deadLetterTopic, Set.copyOf(nonRetryable), ordering, maxConcurrency, executor,
                     maxBatch, maxQueued, maxQueuedTotal, maxInFlightBatches, commitInterval, pollTimeout, revokeTimeout,
-                    outputTimeout, stallTimeout, tf, n));
+                    outputTimeout, stallTimeout, tf, n, clientListener, rebalanceListener));
         }
 
         /**

@@ -382,6 +382,9 @@ public final class PollLoop implements Runnable {
             } catch (Throwable t) {
                 LOG.warn("{}: closing the consumer: {}", settings.name(), t.toString());
             }
+            if (settings.clientListener() != null) {
+                tellUser("the KafkaClientListener", () -> settings.clientListener().consumerClosed(consumer));
+            }
             partitions.clear();
             Throwable f = failure.get();
             if (f == null) {
@@ -423,6 +426,15 @@ public final class PollLoop implements Runnable {
         }
     }
 
+    /** Runs a user's callback on the poll thread; what it throws is logged, never the loop's end. */
+    private void tellUser(String who, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: {} threw; ignored: {}", settings.name(), who, e.toString(), e);
+        }
+    }
+
     /** Rebalance callbacks: run on the poll thread inside {@code poll}. */
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
@@ -439,6 +451,10 @@ public final class PollLoop implements Runnable {
             if (!assigned.isEmpty()) {
                 LOG.info("{}: assigned {}", settings.name(), assigned);
             }
+            ConsumerRebalanceListener user = settings.rebalanceListener();
+            if (user != null) {
+                tellUser("the rebalance listener", () -> user.onPartitionsAssigned(assigned));
+            }
         }
 
         @Override
@@ -449,6 +465,10 @@ public final class PollLoop implements Runnable {
             List<AssignedPartition> ws = remove(revoked);
             if (ws.isEmpty()) {
                 return;
+            }
+            ConsumerRebalanceListener user = settings.rebalanceListener();
+            if (user != null) {
+                tellUser("the rebalance listener", () -> user.onPartitionsRevoked(revoked));
             }
             counters.revocations.increment();
             stopWorkers(ws, System.nanoTime() + settings.revokeTimeout().toNanos());
@@ -462,6 +482,10 @@ public final class PollLoop implements Runnable {
             List<AssignedPartition> ws = remove(lost);
             if (ws.isEmpty()) {
                 return;
+            }
+            ConsumerRebalanceListener user = settings.rebalanceListener();
+            if (user != null) {
+                tellUser("the rebalance listener", () -> user.onPartitionsLost(lost));
             }
             counters.revocations.increment();
             for (AssignedPartition w : ws) {

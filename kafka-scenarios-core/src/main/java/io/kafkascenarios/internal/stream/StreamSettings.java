@@ -8,6 +8,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
 
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+
+import io.kafkascenarios.KafkaClientListener;
 import io.kafkascenarios.stream.Backoff;
 import io.kafkascenarios.stream.BatchHandler;
 import io.kafkascenarios.stream.FailurePolicy;
@@ -42,6 +45,8 @@ import io.kafkascenarios.stream.Ordering;
  * @param stallTimeout how long a partition may hold records without progress before health shows it stalled
  * @param threadFactory makes the poll thread and the worker threads
  * @param name for thread names and logs
+ * @param clientListener told when the consumer is created and closed, or null
+ * @param rebalanceListener the user's, called after the processor's own handling, or null
  */
 public record StreamSettings(Map<String, Object> consumerConfig, Outputs outputs, List<String> topics,
                              Pattern pattern, BatchHandler handler, int retries, Backoff backoff,
@@ -50,7 +55,8 @@ public record StreamSettings(Map<String, Object> consumerConfig, Outputs outputs
                              Executor executor, int maxBatch, int maxQueued, int maxQueuedTotal,
                              int maxInFlightBatches, Duration commitInterval, Duration pollTimeout,
                              Duration revokeTimeout, Duration outputTimeout, Duration stallTimeout,
-                             ThreadFactory threadFactory, String name) {
+                             ThreadFactory threadFactory, String name, KafkaClientListener clientListener,
+                             ConsumerRebalanceListener rebalanceListener) {
     /**
      * @param failure a handler's failure (unwrapped)
      * @return true if retrying cannot fix it
