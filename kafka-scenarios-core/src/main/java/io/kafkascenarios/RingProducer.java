@@ -101,8 +101,11 @@ public final class RingProducer implements AutoCloseable {
     private final boolean sendWaitsForSpace;
     private final String name;
 
+    private final String clientId;
+
     private RingProducer(Builder b, RecordSink sink, Supplier<RecordSink> sinkFactory) {
         this.name = b.name;
+        this.clientId = sink.clientId();
         this.engine = new Engine(new Engine.Settings(b.ringSize, b.slotCapacity, b.onFull == OnFull.BLOCK,
                 b.blockTimeoutNanos, b.maxBatch, b.reportIntervalNanos, b.maxReportedFailures, b.flusherParkNanos,
                 Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS, b.listener,
@@ -118,6 +121,15 @@ public final class RingProducer implements AutoCloseable {
     /** @return this producer's name ({@link Builder#name}), for metrics and logs */
     public String name() {
         return name;
+    }
+
+    /**
+     * @return the {@code client.id} of its first KafkaProducer: the configured one, else its
+     *         {@link #name()} (a replacement after a fatal error gets {@code <client.id>-2}, and so on);
+     *         "unknown" for a {@code producerFactory}'s producer without metrics
+     */
+    public String clientId() {
+        return clientId;
     }
 
     /**
@@ -782,8 +794,8 @@ public final class RingProducer implements AutoCloseable {
 
         /**
          * @param name this producer's name, default {@code ring-producer-N}: the {@code name} tag of its
-         *             metrics, and the base of its KafkaProducers' {@code client.id} when none is
-         *             configured ({@code <name>-1}, then {@code <name>-2} after a replacement)
+         *             metrics, and its KafkaProducer's {@code client.id} when none is configured (a
+         *             replacement after a fatal error gets {@code <client.id>-2}, and so on)
          * @return this builder
          */
         public Builder name(String name) {

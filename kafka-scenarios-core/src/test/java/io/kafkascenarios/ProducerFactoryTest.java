@@ -118,8 +118,9 @@ class ProducerFactoryTest {
         RingProducer unnamed = RingProducer.builder(config).clientListener(listener).build();
         unnamed.close(Duration.ofSeconds(2));
         assertThat(ids).hasSize(3);
-        assertThat(ids.get(0)).isEqualTo("orders-1");
+        assertThat(ids.get(0)).isEqualTo("orders");
         assertThat(ids.get(1)).isEqualTo("checkout");
-        assertThat(ids.get(2)).isEqualTo(unnamed.name() + "-1").startsWith("ring-producer-");
+        assertThat(ids.get(2)).isEqualTo(unnamed.name()).startsWith("ring-producer-");
+        assertThat(unnamed.clientId()).isEqualTo(unnamed.name());
     }
 }

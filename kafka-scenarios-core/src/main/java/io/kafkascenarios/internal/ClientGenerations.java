@@ -59,15 +59,15 @@ public final class ClientGenerations {
             String base = configured == null || configured.toString().isBlank() ? name : configured.toString();
             // Distinct per generation: Kafka's metrics (and JMX) are keyed by client.id, and the old
             // producer may still be closing when its replacement starts.
-            clientId = configured != null && g == 1 ? base : base + "-" + g;
+            clientId = g == 1 ? base : base + "-" + g;
             c.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
             producer = new KafkaProducer<>(c, new ByteArraySerializer(), new ByteArraySerializer());
         }
         if (listener == null) {
-            return new KafkaRecordSink(producer);
+            return new KafkaRecordSink(producer, clientId, () -> { });
         }
         tell(() -> listener.producerCreated(producer, clientId));
-        return new KafkaRecordSink(producer, () -> tell(() -> listener.producerClosed(producer)));
+        return new KafkaRecordSink(producer, clientId, () -> tell(() -> listener.producerClosed(producer)));
     }
 
     private static void tell(Runnable notice) {

@@ -10,20 +10,28 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public final class KafkaRecordSink implements RecordSink {
     private static final Runnable NOTHING = () -> { };
     private final Producer<byte[], byte[]> producer;
+    private final String clientId;
     private final Runnable afterClose;
 
     /** @param producer the producer this sink owns and closes */
     public KafkaRecordSink(Producer<byte[], byte[]> producer) {
-        this(producer, NOTHING);
+        this(producer, "unknown", NOTHING);
     }
 
     /**
      * @param producer the producer this sink owns and closes
+     * @param clientId its {@code client.id}
      * @param afterClose run on the closing thread once the producer's close returned (or threw)
      */
-    public KafkaRecordSink(Producer<byte[], byte[]> producer, Runnable afterClose) {
+    public KafkaRecordSink(Producer<byte[], byte[]> producer, String clientId, Runnable afterClose) {
         this.producer = producer;
+        this.clientId = clientId;
         this.afterClose = afterClose;
+    }
+
+    @Override
+    public String clientId() {
+        return clientId;
     }
 
     @Override

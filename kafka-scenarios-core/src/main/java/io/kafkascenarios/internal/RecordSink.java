@@ -24,4 +24,9 @@ public interface RecordSink {
 
     /** Closes, failing whatever is incomplete when the timeout passes (callbacks run before it returns). */
     void close(Duration timeout);
+
+    /** @return the {@code client.id} of the producer behind this sink, or "unknown" */
+    default String clientId() {
+        return "unknown";
+    }
 }
