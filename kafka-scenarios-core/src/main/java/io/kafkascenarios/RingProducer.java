@@ -102,9 +102,12 @@ public final class RingProducer implements AutoCloseable {
     private final String name;
 
     private final String clientId;
+    /** Null unless set: the publish path tests it and pays nothing more. */
+    private final CallerHeaders callerHeaders;
 
     private RingProducer(Builder b, RecordSink sink, Supplier<RecordSink> sinkFactory) {
         this.name = b.name;
+        this.callerHeaders = b.callerHeaders;
         this.clientId = sink.clientId();
         this.engine = new Engine(new Engine.Settings(b.ringSize, b.slotCapacity, b.onFull == OnFull.BLOCK,
                 b.blockTimeoutNanos, b.maxBatch, b.reportIntervalNanos, b.maxReportedFailures, b.flusherParkNanos,
@@ -205,7 +208,11 @@ public final class RingProducer implements AutoCloseable {
     private void publishRecord(long sequence, String topic, int partition, long timestamp, byte[] key, byte[] value,
                                Header[] headers, RecordCompletion completion) {
         try {
-            ring.slot(sequence).setRecord(topic, partition, timestamp, key, value, headers, completion);
+            Slot slot = ring.slot(sequence);
+            slot.setRecord(topic, partition, timestamp, key, value, headers, completion);
+            if (callerHeaders != null) {
+                callerHeaders.addTo(topic, slot);
+            }
         } catch (Throwable t) {
             ring.abort(sequence);
             throw t;
@@ -256,6 +263,9 @@ public final class RingProducer implements AutoCloseable {
             slot.beginRecord(topic, partition, timestamp, key);
             writer.writeValue(arg, slot.valueBuffer());
             slot.endRecord();
+            if (callerHeaders != null) {
+                callerHeaders.addTo(topic, slot);
+            }
         } catch (Throwable t) {
             // The sequence is claimed and must be published; the flusher skips it.
             ring.abort(sequence);
@@ -621,6 +631,7 @@ public final class RingProducer implements AutoCloseable {
         private Supplier<? extends Producer<byte[], byte[]>> producers;
         private String name;
         private KafkaClientListener clientListener;
+        private CallerHeaders callerHeaders;
 
         private Builder(Map<String, Object> kafkaConfig) {
             this.kafkaConfig = new HashMap<>(Objects.requireNonNull(kafkaConfig, "kafkaConfig"));
@@ -803,6 +814,16 @@ public final class RingProducer implements AutoCloseable {
                 throw new IllegalArgumentException("name must not be blank");
             }
             this.name = name;
+            return this;
+        }
+
+        /**
+         * @param headers adds headers to every record on the caller's thread before it is published,
+         *                e.g. the caller's trace context (see {@link CallerHeaders}); none by default
+         * @return this builder
+         */
+        public Builder callerHeaders(CallerHeaders headers) {
+            this.callerHeaders = Objects.requireNonNull(headers, "headers");
             return this;
         }
 

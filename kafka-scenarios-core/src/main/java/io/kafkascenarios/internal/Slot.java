@@ -17,7 +17,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * flusher reads it, until the flusher releases the sequence. No field is volatile: the ring's
  * publish/consume sequences order the writes before the reads.
  */
-public final class Slot {
+public final class Slot implements io.kafkascenarios.CallerHeaders.Writer {
     /** A record to send. */
     public static final int RECORD = 0;
     /** A claimed slot whose writer threw: skipped by the flusher. */
@@ -152,6 +152,38 @@ public final class Slot {
         kind = ABORTED;
         topic = null;
         completion = null;
+    }
+
+    /**
+     * Appends one header after the record's headers: {@code CallerHeaders} writing on the caller's
+     * thread. Checks the space left, since the record's size check could not count it.
+     */
+    @Override
+    public void add(String key, byte[] value) {
+        if (key == null) {
+            throw new NullPointerException("header key must not be null");
+        }
+        int p = Math.max(keyLength, 0) + Math.max(valueLength, 0) + headersLength;
+        long needed = 8L + Utf8.encodedLength(key) + (value == null ? 0 : value.length);
+        if (p + needed > data.length) {
+            throw new IllegalArgumentException("header '" + key + "' for topic '" + topic + "' needs " + needed
+                    + " bytes, " + (data.length - p) + " are left of the slot capacity of " + data.length
+                    + " bytes; raise RingProducer.Builder.slotCapacity");
+        }
+        int keyStart = p + 4;
+        int keyEnd = Utf8.encode(key, data, keyStart);
+        putInt(data, p, keyEnd - keyStart);
+        p = keyEnd;
+        if (value == null) {
+            putInt(data, p, -1);
+            p += 4;
+        } else {
+            putInt(data, p, value.length);
+            System.arraycopy(value, 0, data, p + 4, value.length);
+            p += 4 + value.length;
+        }
+        headerCount++;
+        headersLength = p - Math.max(keyLength, 0) - Math.max(valueLength, 0);
     }
 
     private void writeHeaders(Header[] headers, int offset) {
