@@ -562,6 +562,21 @@ public final class RingProducer implements AutoCloseable {
     }
 
     /**
+     * What a readiness or liveness probe needs: closed or not, connections to brokers, how full the
+     * ring is, pending records, the last acknowledgement. Any thread; no lock, no I/O; allocates a
+     * little. See {@link ProducerHealth} for how to map it to probes.
+     *
+     * @return the health now
+     */
+    public ProducerHealth health() {
+        RingStats s = stats();
+        long last = accounting.lastDeliveryMillis();
+        double saturation = s.ringCapacity() == 0 ? 0 : 1.0 - (double) s.ringRemaining() / s.ringCapacity();
+        return new ProducerHealth(ring.isClosed(), engine.connections(), Math.max(0, Math.min(1, saturation)),
+                s.pending(), last == 0 ? java.util.Optional.empty() : java.util.Optional.of(java.time.Instant.ofEpochMilli(last)));
+    }
+
+    /**
      * A snapshot of the accounting. Allocates one small object; not for the hot path.
      *
      * @return the counters now

@@ -31,6 +31,22 @@ public final class Accounting {
     /** send/sendAll futures failed by their deadline, by {@code SendTimeoutException.Stage} ordinal. */
     public final LongAdder[] sendTimeouts = {new LongAdder(), new LongAdder(), new LongAdder()};
 
+    /** Epoch ms of the last acknowledgement, 0 before any: for health probes. */
+    private volatile long lastDeliveryMillis;
+
+    /** Kafka's I/O thread, per acknowledged record: a volatile write only when the millisecond changed. */
+    public void deliveredNow() {
+        long now = System.currentTimeMillis();
+        if (now != lastDeliveryMillis) {
+            lastDeliveryMillis = now;
+        }
+    }
+
+    /** @return epoch ms of the last acknowledgement, 0 before any */
+    public long lastDeliveryMillis() {
+        return lastDeliveryMillis;
+    }
+
     /** @param stage where a send's deadline found the record */
     public void sendTimedOut(io.kafkascenarios.SendTimeoutException.Stage stage) {
         sendTimeouts[stage.ordinal()].increment();

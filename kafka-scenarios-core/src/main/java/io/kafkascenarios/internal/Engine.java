@@ -91,6 +91,8 @@ public final class Engine {
      * @param first the first sink
      * @param sinkFactory makes the next sink after a fatal error
      */
+    private final Sinks sinks;
+
     public Engine(Settings s, RecordSink first, Supplier<RecordSink> sinkFactory) {
         this.clock = s.clock();
         FlusherIdle idle = new FlusherIdle(s.flusherParkNanos(), s.flusherMaxParkNanos(), s.flusherHotNanos(), clock,
@@ -99,7 +101,7 @@ public final class Engine {
                 idle, clock);
         this.reporter = new Reporter(s.listener(), accounting, s.reportIntervalNanos(), s.maxReportedFailures());
         this.threads = new EngineThreads(s.threadFactory());
-        Sinks sinks = new Sinks(first, sinkFactory, accounting, threads, clock);
+        this.sinks = new Sinks(first, sinkFactory, accounting, threads, clock);
         Outcomes outcomes = new Outcomes(accounting, reporter, sinks);
         this.flusher = new Flusher(ring, sinks, outcomes, idle, reporter, clock, s.maxBatch());
         this.reporterThread = threads.requireThread(EngineThreads.Role.REPORTER, reporter);
@@ -115,6 +117,11 @@ public final class Engine {
             reporter.stop(0);
             throw t;
         }
+    }
+
+    /** @return Kafka's connections from the current producer now, or -1 if it cannot tell. Any thread. */
+    public int connections() {
+        return sinks.current().connections();
     }
 
     /** @return the ring (the publishing door) */

@@ -1,6 +1,10 @@
 package io.kafkascenarios.internal;
 
 import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
@@ -32,6 +36,23 @@ public final class KafkaRecordSink implements RecordSink {
     @Override
     public String clientId() {
         return clientId;
+    }
+
+    /** Kafka's own {@code producer-metrics:connection-count}; its metrics are safe to read from any thread. */
+    @Override
+    public int connections() {
+        try {
+            for (Map.Entry<MetricName, ? extends Metric> e : producer.metrics().entrySet()) {
+                MetricName n = e.getKey();
+                if ("connection-count".equals(n.name()) && "producer-metrics".equals(n.group())) {
+                    Object v = e.getValue().metricValue();
+                    return v instanceof Number number ? number.intValue() : -1;
+                }
+            }
+        } catch (RuntimeException e) {
+            // a producer without metrics (a test double)
+        }
+        return -1;
     }
 
     @Override

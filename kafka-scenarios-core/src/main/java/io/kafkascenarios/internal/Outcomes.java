@@ -44,6 +44,7 @@ public final class Outcomes {
                 }
             } finally {
                 accounting.delivered.increment();
+                accounting.deliveredNow();
             }
         } else {
             // A late error from a producer already replaced must not condemn its successor.

@@ -25,6 +25,14 @@ public interface RecordSink {
     /** Closes, failing whatever is incomplete when the timeout passes (callbacks run before it returns). */
     void close(Duration timeout);
 
+    /**
+     * @return connections the producer behind this sink has open to brokers now, or -1 if it cannot
+     *         tell; any thread
+     */
+    default int connections() {
+        return -1;
+    }
+
     /** @return the {@code client.id} of the producer behind this sink, or "unknown" */
     default String clientId() {
         return "unknown";

@@ -33,7 +33,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * The Micrometer module against a real broker, scraped in the Prometheus text format while records
  * flow: the ring producer's meters equal its stats, Kafka's own client metrics are there under the
  * same {@code client.id}, and a stream processor's per-partition meters follow its assignment as a
- * second instance joins.
+ * second instance joins. And the producer's health, as a probe reads it, against a broker and against
+ * nothing.
  */
 class MetricsIT {
     @RegisterExtension
@@ -127,6 +128,25 @@ class MetricsIT {
             assertThat(a.health().state()).isEqualTo(ProcessorHealth.State.CLOSED);
             assertThat(registry.get("kafkascenarios.stream.state").tag("name", "a").tag("state", "closed").gauge().value())
                     .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aProducersHealthTellsAProbeWhetherItIsConnectedAndWhenItLastDelivered() throws Exception {
+        String topic = KafkaClusterExtension.uniqueTopic("metrics-health");
+        KAFKA.cluster().createTopic(topic, 1);
+        try (RingProducer up = RingProducer.builder(producerConfig(bootstrap())).build();
+             RingProducer down = RingProducer.builder(java.util.Map.of("bootstrap.servers", "127.0.0.1:1", "max.block.ms", 100))
+                     .build()) {
+            up.send(topic, null, new byte[1]).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            io.kafkascenarios.ProducerHealth h = up.health();
+            assertThat(h.connections()).as("connected to the broker").isPositive();
+            assertThat(h.lastDelivery()).isPresent();
+            assertThat(h.closed()).isFalse();
+            down.offer(topic, null, new byte[1]);
+            io.kafkascenarios.ProducerHealth d = down.health();
+            assertThat(d.connections()).as("nothing listens there").isZero();
+            assertThat(d.lastDelivery()).isEmpty();
         }
     }
 
