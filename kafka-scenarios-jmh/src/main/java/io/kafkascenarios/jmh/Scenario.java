@@ -55,6 +55,19 @@ enum Scenario {
             t.acceptedRow("ring alone (no Kafka), offers accepted, 1 thread", one);
         }
     },
+    CALLER_HOOKS("caller-hooks", CallerHooksBenchmark.class, null, true, true) {
+        @Override
+        void rows(ResultTable t) {
+            String plain = m(CallerHooksBenchmark.class, "offerPlain");
+            String who = "ring alone, offer, 1 thread, mean, ";
+            t.timeRow(who + "a constant caller header (raw column: no hook)", m(CallerHooksBenchmark.class, "offerWithConstantHeader"), plain, null);
+            t.timeRow(who + "OpenTelemetry traceparent (raw column: no hook)", m(CallerHooksBenchmark.class, "offerWithTraceparent"), plain, null);
+            t.timeRow(who + "Micrometer bound, scraped every 10 ms (raw column: not bound)", m(CallerHooksBenchmark.class, "offerWithMetricsScraped"), plain, null);
+            t.allocationRow("ring alone, caller allocation, a constant caller header", m(CallerHooksBenchmark.class, "offerWithConstantHeader"), plain);
+            t.allocationRow("ring alone, caller allocation, OpenTelemetry traceparent", m(CallerHooksBenchmark.class, "offerWithTraceparent"), plain);
+            t.allocationRow("ring alone, caller allocation, Micrometer bound and scraped", m(CallerHooksBenchmark.class, "offerWithMetricsScraped"), plain);
+        }
+    },
     DELIVERED("delivered", DeliveredThroughputBenchmark.class, null, false, true) {
         @Override
         void rows(ResultTable t) {
@@ -115,7 +128,7 @@ enum Scenario {
      * The order the suite runs them in: the ring alone first (it needs no broker), then the
      * comparisons, the broker-down ones last (they stop the broker).
      */
-    static final List<Scenario> RUN_ORDER = List.of(RING_ALONE, TELEMETRY, TELEMETRY_PACED, DELIVERED, REQUEST_REPLY,
+    static final List<Scenario> RUN_ORDER = List.of(RING_ALONE, CALLER_HOOKS, TELEMETRY, TELEMETRY_PACED, DELIVERED, REQUEST_REPLY,
             STREAM_PROCESSOR, IDLE, BROKER_DOWN_RING, BROKER_DOWN_RAW);
 
     /** The step's name: its JSON file is {@code <name>.json}. */
