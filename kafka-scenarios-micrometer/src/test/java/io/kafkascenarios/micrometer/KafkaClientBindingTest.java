@@ -39,4 +39,33 @@ class KafkaClientBindingTest {
     private static long kafkaMeters(SimpleMeterRegistry registry) {
         return registry.getMeters().stream().map(Meter::getId).filter(id -> id.getName().startsWith("kafka.producer")).count();
     }
+
+    @Test
+    void aReplacementProducerIsBoundAndTheOneItReplacesUnbound() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        KafkaClientBinding binding = new KafkaClientBinding(registry, Tags.empty());
+        java.util.List<org.apache.kafka.clients.producer.MockProducer<byte[], byte[]>> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RingProducer producer = RingProducer.builder(Map.of()).listener(new io.kafkascenarios.RingProducerListener() { })
+                .clientListener(binding)
+                .producerFactory(() -> {
+                    var p = new org.apache.kafka.clients.producer.MockProducer<>(true, null,
+                            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                            new org.apache.kafka.common.serialization.ByteArraySerializer());
+                    made.add(p);
+                    return p;
+                }).build();
+        try {
+            made.get(0).sendException = new org.apache.kafka.common.errors.ProducerFencedException("fenced");
+            producer.offer("t", null, new byte[1]);
+            producer.flush(Duration.ofSeconds(10));
+            producer.offer("t", null, new byte[1]);
+            producer.flush(Duration.ofSeconds(10));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> made.size() == 2 && made.get(0).closed());
+            assertThat(producer.stats().producerReplacements()).isEqualTo(1);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> binding.boundClients() == 1);
+        } finally {
+            producer.close(Duration.ofSeconds(2));
+        }
+        assertThat(binding.boundClients()).isZero();
+    }
 }
