@@ -36,5 +36,15 @@ public interface CallerHeaders {
          * @throws IllegalArgumentException if the header does not fit what is left of the slot
          */
         void add(String key, byte[] value);
+
+        /**
+         * Adds a header whose value is {@code value} encoded as UTF-8 straight into the slot (no
+         * intermediate array).
+         *
+         * @param key the header's key, not null
+         * @param value its value, not null
+         * @throws IllegalArgumentException if the header does not fit what is left of the slot
+         */
+        void addUtf8(String key, CharSequence value);
     }
 }

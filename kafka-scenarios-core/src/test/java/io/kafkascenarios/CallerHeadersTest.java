@@ -39,6 +39,7 @@ class CallerHeadersTest {
                     hookThreads.add(Thread.currentThread().getName());
                     h.add("traceparent", ("00-" + Thread.currentThread().getName() + "-" + topic).getBytes(UTF_8));
                     h.add("empty", null);
+                    h.addUtf8("user", new StringBuilder("zoë"));
                 })
                 .build(sink);
         Thread.currentThread().setName("caller");
@@ -53,9 +54,10 @@ class CallerHeadersTest {
         for (ProducerRecord<byte[], byte[]> r : sent) {
             assertThat(new String(r.headers().lastHeader("traceparent").value(), UTF_8)).isEqualTo("00-caller-" + r.topic());
             assertThat(r.headers().lastHeader("empty").value()).isNull();
+            assertThat(new String(r.headers().lastHeader("user").value(), UTF_8)).isEqualTo("zoë");
         }
         Header[] b = sent.get(1).headers().toArray();
-        assertThat(b).extracting(Header::key).containsExactly("own", "traceparent", "empty");
+        assertThat(b).extracting(Header::key).containsExactly("own", "traceparent", "empty", "user");
         assertThat(hookThreads).containsOnly("caller");
     }
 

@@ -160,20 +160,7 @@ public final class Slot implements io.kafkascenarios.CallerHeaders.Writer {
      */
     @Override
     public void add(String key, byte[] value) {
-        if (key == null) {
-            throw new NullPointerException("header key must not be null");
-        }
-        int p = Math.max(keyLength, 0) + Math.max(valueLength, 0) + headersLength;
-        long needed = 8L + Utf8.encodedLength(key) + (value == null ? 0 : value.length);
-        if (p + needed > data.length) {
-            throw new IllegalArgumentException("header '" + key + "' for topic '" + topic + "' needs " + needed
-                    + " bytes, " + (data.length - p) + " are left of the slot capacity of " + data.length
-                    + " bytes; raise RingProducer.Builder.slotCapacity");
-        }
-        int keyStart = p + 4;
-        int keyEnd = Utf8.encode(key, data, keyStart);
-        putInt(data, p, keyEnd - keyStart);
-        p = keyEnd;
+        int p = headerStart(key, value == null ? 0 : value.length);
         if (value == null) {
             putInt(data, p, -1);
             p += 4;
@@ -182,8 +169,39 @@ public final class Slot implements io.kafkascenarios.CallerHeaders.Writer {
             System.arraycopy(value, 0, data, p + 4, value.length);
             p += 4 + value.length;
         }
+        headerEnd(p);
+    }
+
+    @Override
+    public void addUtf8(String key, CharSequence value) {
+        java.util.Objects.requireNonNull(value, "header value");
+        int p = headerStart(key, Utf8.encodedLength(value));
+        int valueEnd = Utf8.encode(value, data, p + 4);
+        putInt(data, p, valueEnd - p - 4);
+        headerEnd(valueEnd);
+    }
+
+    /** Checks the space for a header and writes its key: @return where its value's length goes */
+    private int headerStart(String key, int valueBytes) {
+        if (key == null) {
+            throw new NullPointerException("header key must not be null");
+        }
+        int p = Math.max(keyLength, 0) + Math.max(valueLength, 0) + headersLength;
+        long needed = 8L + Utf8.encodedLength(key) + valueBytes;
+        if (p + needed > data.length) {
+            throw new IllegalArgumentException("header '" + key + "' for topic '" + topic + "' needs " + needed
+                    + " bytes, " + (data.length - p) + " are left of the slot capacity of " + data.length
+                    + " bytes; raise RingProducer.Builder.slotCapacity");
+        }
+        int keyStart = p + 4;
+        int keyEnd = Utf8.encode(key, data, keyStart);
+        putInt(data, p, keyEnd - keyStart);
+        return keyEnd;
+    }
+
+    private void headerEnd(int end) {
         headerCount++;
-        headersLength = p - Math.max(keyLength, 0) - Math.max(valueLength, 0);
+        headersLength = end - Math.max(keyLength, 0) - Math.max(valueLength, 0);
     }
 
     private void writeHeaders(Header[] headers, int offset) {
