@@ -1,0 +1,486 @@
+package io.kafkascenarios.logback;
+
+import java.lang.reflect.Field;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+import ch.qos.logback.classic.PatternLayout;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import ch.qos.logback.core.pattern.Converter;
+import ch.qos.logback.core.pattern.PatternLayoutBase;
+import io.kafkascenarios.CallerHeaders;
+import io.kafkascenarios.FailureReport;
+import io.kafkascenarios.OnFull;
+import io.kafkascenarios.RecordWriter;
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.RingProducerListener;
+import io.kafkascenarios.RingStats;
+import io.kafkascenarios.ValueBuffer;
+
+/**
+ * A Logback appender that sends events to a Kafka topic through a {@link RingProducer}: the logging
+ * thread copies the event into a pre-allocated ring slot and returns; a flusher thread hands it to
+ * Kafka. It never blocks the logging thread (unless {@code onFull=BLOCK}), start-up never waits for a
+ * broker, and every event is accounted for: delivered, dropped (counted, and reported through
+ * Logback's status manager at most once per second) or failed (the same).
+ *
+ * <pre>{@code
+ * <appender name="KAFKA" class="io.kafkascenarios.logback.KafkaAppender">
+ *   <topic>logs</topic>
+ *   <bootstrapServers>broker:9092</bootstrapServers>
+ *   <encoder><pattern>%d{ISO8601} %-5level [%thread] %logger - %msg%n</pattern></encoder>
+ *   <keyingStrategy>logger_name</keyingStrategy>
+ *   <mdcHeaders>traceId,userId</mdcHeaders>
+ *   <producerConfig>compression.type=lz4</producerConfig>
+ * </appender>
+ * }</pre>
+ *
+ * <p>Encoding: with a pattern encoder (Logback's {@code PatternLayoutEncoder} in UTF-8) the pattern's
+ * converters write into a per-thread buffer that is encoded straight into the slot: the appender itself
+ * allocates nothing per event. Any other {@link Encoder} works too, through its {@code encode} (which
+ * allocates its byte array). The event is not retained after the call.
+ *
+ * <p>Events of the loggers in {@code excludedLoggers} (by default {@code org.apache.kafka} and
+ * {@code io.kafkascenarios}, and their children) never go to Kafka: the producer's own logging would
+ * otherwise feed itself.
+ *
+ * <p>Threads: {@code append} on the logging threads, concurrently (this appender takes no lock); the
+ * ring producer's threads report drops and failures; {@code start}/{@code stop} from Logback's
+ * configurator or shutdown hook.
+ */
+public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
+    /** What to do with an event too large for a slot. */
+    public enum Oversize {
+        /** Cut the encoded event to what fits (the default): a log line loses its tail, not its whole. */
+        TRUNCATE,
+        /** Drop it, counted in {@link #getOversizeDropped()}. */
+        DROP
+    }
+
+    /** What a record's key is. */
+    public enum Keying {
+        /** No key: Kafka spreads the events over the partitions. */
+        NONE,
+        /** The host name (the context's {@code HOSTNAME} property). */
+        HOST_NAME,
+        /** The logger context's name. */
+        CONTEXT_NAME,
+        /** The logging thread's name. */
+        THREAD_NAME,
+        /** The logger's name: one logger's events stay in order. */
+        LOGGER_NAME
+    }
+
+    private static final ThreadLocal<StringBuilder> TEXT = ThreadLocal.withInitial(() -> new StringBuilder(256));
+    /** The event being appended on this thread, for the MDC headers hook. */
+    private static final ThreadLocal<ILoggingEvent> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<Object[]> THREAD_KEY = ThreadLocal.withInitial(() -> new Object[2]);
+
+    private String topic;
+    private String bootstrapServers;
+    private final Map<String, Object> producerConfig = new HashMap<>();
+    private Encoder<ILoggingEvent> encoder;
+    private Keying keying = Keying.NONE;
+    private int partition = RingProducer.ANY_PARTITION;
+    private boolean appendTimestamp = true;
+    private String[] mdcHeaders = new String[0];
+    private int ringSize = 1024;
+    private int slotCapacity = 4096;
+    private Oversize oversize = Oversize.TRUNCATE;
+    private OnFull onFull = OnFull.DISCARD;
+    private long blockTimeoutMillis = 100;
+    private long shutdownTimeoutMillis = 10_000;
+    private String[] excludedLoggers = {"org.apache.kafka", "io.kafkascenarios"};
+
+    private volatile RingProducer producer;
+    /** The pattern's first converter, when the encoder is a UTF-8 pattern encoder; else null. */
+    private Converter<ILoggingEvent> pattern;
+    private byte[] fixedKey;
+    private final Map<String, byte[]> loggerKeys = new ConcurrentHashMap<>();
+    private final LongAdder truncated = new LongAdder();
+    private final LongAdder oversizeDropped = new LongAdder();
+    private final LongAdder excluded = new LongAdder();
+    private final RecordWriter<ILoggingEvent> patternWriter = this::writePattern;
+    /** Tests only: the producers the ring uses instead of KafkaProducers. */
+    java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<byte[], byte[]>> producerFactory;
+
+    // ------------------------------------------------------------------ configuration (Joran setters)
+
+    /** @param topic the topic events go to (required) */
+    public void setTopic(String topic) {
+        this.topic = topic;
+    }
+
+    /** @param servers {@code bootstrap.servers} (required, here or in {@code producerConfig}) */
+    public void setBootstrapServers(String servers) {
+        this.bootstrapServers = servers;
+    }
+
+    /** @param keyValue one producer setting, {@code key=value} (the element may repeat) */
+    public void addProducerConfig(String keyValue) {
+        int eq = keyValue == null ? -1 : keyValue.indexOf('=');
+        if (eq <= 0) {
+            addError("producerConfig must be key=value, was: " + keyValue);
+            return;
+        }
+        producerConfig.put(keyValue.substring(0, eq).trim(), keyValue.substring(eq + 1).trim());
+    }
+
+    /** @param encoder how an event becomes bytes (required) */
+    public void setEncoder(Encoder<ILoggingEvent> encoder) {
+        this.encoder = encoder;
+    }
+
+    /** @param strategy none, host_name, context_name, thread_name or logger_name (default none) */
+    public void setKeyingStrategy(String strategy) {
+        this.keying = Keying.valueOf(strategy.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+
+    /** @param partition a fixed partition for every event (default: Kafka's partitioner) */
+    public void setPartition(int partition) {
+        this.partition = partition;
+    }
+
+    /** @param append use the event's time as the record's timestamp (default true) */
+    public void setAppendTimestamp(boolean append) {
+        this.appendTimestamp = append;
+    }
+
+    /** @param keys MDC keys copied into record headers of the same names, comma-separated (e.g. a trace id) */
+    public void setMdcHeaders(String keys) {
+        List<String> list = new ArrayList<>();
+        for (String k : keys.split(",")) {
+            if (!k.isBlank()) {
+                list.add(k.trim());
+            }
+        }
+        this.mdcHeaders = list.toArray(new String[0]);
+    }
+
+    /** @param size slots in the ring, a power of two (default 1024) */
+    public void setRingSize(int size) {
+        this.ringSize = size;
+    }
+
+    /** @param bytes bytes per slot: one encoded event with its key and headers (default 4096) */
+    public void setSlotCapacity(int bytes) {
+        this.slotCapacity = bytes;
+    }
+
+    /** @param policy truncate (default) or drop an event too large for a slot */
+    public void setOversize(String policy) {
+        this.oversize = Oversize.valueOf(policy.trim().toUpperCase(Locale.ROOT));
+    }
+
+    /** @param policy discard (default: never block the logging thread) or block (up to blockTimeout) */
+    public void setOnFull(String policy) {
+        this.onFull = OnFull.valueOf(policy.trim().toUpperCase(Locale.ROOT));
+    }
+
+    /** @param millis how long a logging thread waits for space with onFull=block (default 100) */
+    public void setBlockTimeout(long millis) {
+        this.blockTimeoutMillis = millis;
+    }
+
+    /** @param millis how long stop() waits for events still on their way (default 10,000) */
+    public void setShutdownTimeout(long millis) {
+        this.shutdownTimeoutMillis = millis;
+    }
+
+    /** @param prefixes logger-name prefixes never sent to Kafka, comma-separated (default org.apache.kafka,io.kafkascenarios) */
+    public void setExcludedLoggers(String prefixes) {
+        List<String> list = new ArrayList<>();
+        for (String p : prefixes.split(",")) {
+            if (!p.isBlank()) {
+                list.add(p.trim());
+            }
+        }
+        this.excludedLoggers = list.toArray(new String[0]);
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Override
+    public void start() {
+        if (topic == null || topic.isBlank()) {
+            addError("no topic for appender '" + getName() + "'");
+            return;
+        }
+        if (encoder == null) {
+            addError("no encoder for appender '" + getName() + "'");
+            return;
+        }
+        Map<String, Object> config = new HashMap<>(producerConfig);
+        if (bootstrapServers != null) {
+            config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        }
+        if (!config.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+            addError("no bootstrapServers for appender '" + getName() + "'");
+            return;
+        }
+        pattern = patternOf(encoder);
+        fixedKey = fixedKey();
+        try {
+            producer = builder(config).build();
+        } catch (RuntimeException e) {
+            addError("appender '" + getName() + "' could not create its Kafka producer", e);
+            return;
+        }
+        super.start();
+    }
+
+    private RingProducer.Builder builder(Map<String, Object> config) {
+        RingProducer.Builder b = RingProducer.builder(config)
+                .name("logback-" + (getName() == null ? "kafka" : getName()))
+                .ringSize(ringSize).slotCapacity(slotCapacity).onFull(onFull)
+                .listener(new StatusListener());
+        if (onFull == OnFull.BLOCK) {
+            b.blockTimeout(Duration.ofMillis(blockTimeoutMillis));
+        }
+        if (mdcHeaders.length > 0) {
+            b.callerHeaders(this::addMdcHeaders);
+        }
+        if (producerFactory != null) {
+            b.producerFactory(producerFactory);
+        }
+        return b;
+    }
+
+    @Override
+    public void stop() {
+        RingProducer p = producer;
+        super.stop();
+        if (p == null) {
+            return;
+        }
+        long notDelivered = p.close(Duration.ofMillis(shutdownTimeoutMillis));
+        RingStats s = p.stats();
+        String summary = "appender '" + getName() + "' stopped: " + s.offered() + " events offered, " + s.delivered()
+                + " delivered, " + s.discarded() + " discarded (ring full), " + s.failed() + " failed, "
+                + oversizeDropped.sum() + " dropped as too large, " + truncated.sum() + " truncated";
+        if (notDelivered > 0 || s.discarded() + s.failed() + oversizeDropped.sum() > 0) {
+            addWarn(summary + "; " + notDelivered + " still undelivered at the " + shutdownTimeoutMillis + " ms deadline");
+        } else {
+            addInfo(summary);
+        }
+    }
+
+    // ------------------------------------------------------------------ the logging thread
+
+    @Override
+    protected void append(ILoggingEvent event) {
+        RingProducer p = producer;
+        if (p == null || isExcluded(event.getLoggerName())) {
+            if (p != null) {
+                excluded.increment();
+            }
+            return;
+        }
+        long timestamp = appendTimestamp ? event.getTimeStamp() : RingProducer.NO_TIMESTAMP;
+        byte[] key = keyOf(event);
+        CURRENT.set(event);
+        try {
+            if (pattern != null) {
+                p.offerWith(topic, partition, timestamp, key, patternWriter, event);
+            } else {
+                byte[] bytes = encoder.encode(event);
+                p.offer(topic, partition, timestamp, key, fit(bytes, key), null);
+            }
+        } catch (TooLarge | IllegalArgumentException tooLarge) {
+            oversizeDropped.increment(); // reported with the ring's counts at stop, and in getOversizeDropped()
+        } catch (IllegalStateException closed) {
+            // stopping: the event arrived after stop() began
+        } finally {
+            CURRENT.set(null);
+        }
+    }
+
+    private boolean isExcluded(String logger) {
+        for (String prefix : excludedLoggers) {
+            if (logger.startsWith(prefix) && (logger.length() == prefix.length() || logger.charAt(prefix.length()) == '.')) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The pattern path: the converters write into this thread's buffer, encoded straight into the slot. */
+    private void writePattern(ILoggingEvent event, ValueBuffer value) {
+        StringBuilder text = TEXT.get();
+        text.setLength(0);
+        for (Converter<ILoggingEvent> c = pattern; c != null; c = c.getNext()) {
+            c.write(text, event);
+        }
+        int room = value.remaining() - mdcBytes(event);
+        if (Utf8Lengths.of(text) > room) {
+            if (oversize == Oversize.DROP || room <= 0) {
+                throw TooLarge.INSTANCE;
+            }
+            Utf8Lengths.truncate(text, room);
+            truncated.increment();
+        }
+        value.putUtf8(text);
+    }
+
+    /** The general path: an encoded event cut to the slot (or refused) under the oversize policy. */
+    private byte[] fit(byte[] bytes, byte[] key) {
+        int room = slotCapacity - (key == null ? 0 : key.length) - mdcBytes(CURRENT.get());
+        if (bytes.length <= room) {
+            return bytes;
+        }
+        if (oversize == Oversize.DROP || room <= 0) {
+            throw TooLarge.INSTANCE;
+        }
+        truncated.increment();
+        return java.util.Arrays.copyOf(bytes, room); // may cut a multi-byte character: bytes, not text, here
+    }
+
+    private void addMdcHeaders(String topic, CallerHeaders.Writer headers) {
+        ILoggingEvent event = CURRENT.get();
+        if (event == null) {
+            return;
+        }
+        Map<String, String> mdc = event.getMDCPropertyMap();
+        for (String k : mdcHeaders) {
+            String v = mdc.get(k);
+            if (v != null) {
+                headers.addUtf8(k, v);
+            }
+        }
+    }
+
+    /** @return bytes the event's MDC headers will take in the slot */
+    private int mdcBytes(ILoggingEvent event) {
+        if (mdcHeaders.length == 0 || event == null) {
+            return 0;
+        }
+        Map<String, String> mdc = event.getMDCPropertyMap();
+        int bytes = 0;
+        for (String k : mdcHeaders) {
+            String v = mdc.get(k);
+            if (v != null) {
+                bytes += 8 + Utf8Lengths.of(k) + Utf8Lengths.of(v);
+            }
+        }
+        return bytes;
+    }
+
+    private byte[] keyOf(ILoggingEvent event) {
+        switch (keying) {
+            case LOGGER_NAME:
+                return loggerKeys.computeIfAbsent(event.getLoggerName(), n -> n.getBytes(StandardCharsets.UTF_8));
+            case THREAD_NAME: {
+                Object[] cached = THREAD_KEY.get();
+                String name = event.getThreadName();
+                if (cached[0] != name) { // a thread's name rarely changes: compare the reference
+                    cached[0] = name;
+                    cached[1] = name == null ? null : name.getBytes(StandardCharsets.UTF_8);
+                }
+                return (byte[]) cached[1];
+            }
+            default:
+                return fixedKey;
+        }
+    }
+
+    private byte[] fixedKey() {
+        switch (keying) {
+            case HOST_NAME: {
+                String host = getContext() == null ? null : getContext().getProperty(CoreConstants.HOSTNAME_KEY);
+                return host == null ? null : host.getBytes(StandardCharsets.UTF_8);
+            }
+            case CONTEXT_NAME:
+                return getContext() == null || getContext().getName() == null ? null
+                        : getContext().getName().getBytes(StandardCharsets.UTF_8);
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * @return the first converter of a UTF-8 pattern encoder's layout, read once here (Logback keeps
+     *         it package-private), or null for the general path
+     */
+    @SuppressWarnings("unchecked")
+    private Converter<ILoggingEvent> patternOf(Encoder<ILoggingEvent> e) {
+        if (!(e instanceof LayoutWrappingEncoder<ILoggingEvent> wrapping) || !(wrapping.getLayout() instanceof PatternLayout layout)) {
+            return null;
+        }
+        Charset charset = wrapping.getCharset();
+        if (charset != null && !StandardCharsets.UTF_8.equals(charset)) {
+            return null;
+        }
+        if (!layout.isStarted()) {
+            layout.start();
+        }
+        try {
+            Field head = PatternLayoutBase.class.getDeclaredField("head");
+            head.setAccessible(true);
+            return (Converter<ILoggingEvent>) head.get(layout);
+        } catch (ReflectiveOperationException | RuntimeException unavailable) {
+            addInfo("appender '" + getName() + "': the pattern's converters are not reachable in this Logback ("
+                    + unavailable + "); encoding through the encoder instead");
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------ what it did
+
+    /** @return the ring producer's accounting: offered, delivered, discarded, failed, pending */
+    public RingStats getStats() {
+        RingProducer p = producer;
+        return p == null ? null : p.stats();
+    }
+
+    /** @return events cut to fit a slot */
+    public long getTruncated() {
+        return truncated.sum();
+    }
+
+    /** @return events dropped because they did not fit a slot (oversize=drop, or the headers alone did not fit) */
+    public long getOversizeDropped() {
+        return oversizeDropped.sum();
+    }
+
+    /** @return events of excluded loggers, not sent */
+    public long getExcluded() {
+        return excluded.sum();
+    }
+
+    /** Reports drops and failures to Logback's status manager, at most once per report interval (1 s). */
+    private final class StatusListener implements RingProducerListener {
+        @Override
+        public void onDiscarded(long discarded, long totalDiscarded) {
+            addWarn("appender '" + getName() + "': " + discarded + " events discarded, ring full (" + totalDiscarded + " in all)");
+        }
+
+        @Override
+        public void onFailed(FailureReport report) {
+            addWarn("appender '" + getName() + "': " + report.count() + " events failed to reach Kafka: " + report.cause());
+        }
+    }
+
+    /** Thrown inside the writer to refuse an event that does not fit: never escapes {@link #append}. */
+    private static final class TooLarge extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final TooLarge INSTANCE = new TooLarge();
+
+        private TooLarge() {
+            super("too large for a slot", null, false, false);
+        }
+    }
+}
