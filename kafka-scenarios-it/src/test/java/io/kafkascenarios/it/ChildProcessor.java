@@ -31,6 +31,10 @@ final class ChildProcessor {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC"));
         command.addAll(List.of(jvmOptions));
+        String slf4jProvider = System.getProperty("slf4j.provider");
+        if (slf4jProvider != null) {
+            command.add("-Dslf4j.provider=" + slf4jProvider); // the test JVM's choice when several are on the class path
+        }
         command.addAll(List.of(ProcessorMain.class.getName(), bootstrap, group, in, out));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         // The class path through the environment keeps a long one off the command line.

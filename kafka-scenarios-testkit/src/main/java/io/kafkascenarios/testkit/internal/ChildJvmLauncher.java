@@ -63,6 +63,10 @@ public final class ChildJvmLauncher implements BrokerLauncher {
         command.addAll(jvmOptions);
         command.add("-Dlog4j2.configurationFile=" + log4jConfig);
         command.add("-Dlog4j2.shutdownHookEnabled=false");
+        String slf4jProvider = System.getProperty("slf4j.provider");
+        if (slf4jProvider != null) {
+            command.add("-Dslf4j.provider=" + slf4jProvider); // the parent's choice when several are on the class path
+        }
         command.add("@" + argFile);
         command.add(ChildBrokerMain.class.getName());
         command.add(files.configFile().toString());
