@@ -17,7 +17,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import ch.qos.logback.core.spi.AppenderAttachable;
+import ch.qos.logback.core.spi.AppenderAttachableImpl;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.pattern.Converter;
@@ -54,6 +57,13 @@ import io.kafkascenarios.ValueBuffer;
  * allocates nothing per event. Any other {@link Encoder} works too, through its {@code encode} (which
  * allocates its byte array). The event is not retained after the call.
  *
+ * <p>Fallback: {@code <appender-ref>}s inside this appender receive the events the ring discarded
+ * (full), the ones too large for a slot ({@code oversize=fallback}) and the ones Kafka refused
+ * (rebuilt from their bytes, logger {@code <name>.undelivered}), on a fallback thread of their own:
+ * never on the logging thread, never on Kafka's I/O thread. Its queue is bounded
+ * ({@code fallbackQueueSize}); what does not fit is counted. Only with a fallback is an event kept
+ * after the call (in that queue).
+ *
  * <p>Events of the loggers in {@code excludedLoggers} (by default {@code org.apache.kafka} and
  * {@code io.kafkascenarios}, and their children) never go to Kafka: the producer's own logging would
  * otherwise feed itself.
@@ -62,11 +72,14 @@ import io.kafkascenarios.ValueBuffer;
  * ring producer's threads report drops and failures; {@code start}/{@code stop} from Logback's
  * configurator or shutdown hook.
  */
-public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
+public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
+        implements AppenderAttachable<ILoggingEvent> {
     /** What to do with an event too large for a slot. */
     public enum Oversize {
         /** Cut the encoded event to what fits (the default): a log line loses its tail, not its whole. */
         TRUNCATE,
+        /** Give it to the fallback appenders (dropped and counted if there are none). */
+        FALLBACK,
         /** Drop it, counted in {@link #getOversizeDropped()}. */
         DROP
     }
@@ -115,6 +128,13 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     private final LongAdder oversizeDropped = new LongAdder();
     private final LongAdder excluded = new LongAdder();
     private final RecordWriter<ILoggingEvent> patternWriter = this::writePattern;
+    private final AppenderAttachableImpl<ILoggingEvent> fallbacks = new AppenderAttachableImpl<>();
+    private int fallbackQueueSize = 1024;
+    /** Events for the fallback appenders, drained by the fallback thread; null without fallbacks. */
+    private volatile java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> fallbackQueue;
+    private Thread fallbackThread;
+    private final LongAdder fallbackDelivered = new LongAdder();
+    private final LongAdder fallbackDropped = new LongAdder();
     /** Tests only: the producers the ring uses instead of KafkaProducers. */
     java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<byte[], byte[]>> producerFactory;
 
@@ -181,7 +201,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         this.slotCapacity = bytes;
     }
 
-    /** @param policy truncate (default) or drop an event too large for a slot */
+    /** @param policy truncate (default), fallback or drop an event too large for a slot */
     public void setOversize(String policy) {
         this.oversize = Oversize.valueOf(policy.trim().toUpperCase(Locale.ROOT));
     }
@@ -234,6 +254,9 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
         pattern = patternOf(encoder);
         fixedKey = fixedKey();
+        if (fallbacks.iteratorForAppenders().hasNext()) {
+            startFallback();
+        }
         try {
             producer = builder(config).build();
         } catch (RuntimeException e) {
@@ -268,10 +291,13 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             return;
         }
         long notDelivered = p.close(Duration.ofMillis(shutdownTimeoutMillis));
+        stopFallback();
         RingStats s = p.stats();
         String summary = "appender '" + getName() + "' stopped: " + s.offered() + " events offered, " + s.delivered()
                 + " delivered, " + s.discarded() + " discarded (ring full), " + s.failed() + " failed, "
-                + oversizeDropped.sum() + " dropped as too large, " + truncated.sum() + " truncated";
+                + oversizeDropped.sum() + " dropped as too large, " + truncated.sum() + " truncated"
+                + (fallbackQueue == null ? "" : ", " + fallbackDelivered.sum() + " given to the fallback appenders, "
+                        + fallbackDropped.sum() + " dropped with the fallback queue full");
         if (notDelivered > 0 || s.discarded() + s.failed() + oversizeDropped.sum() > 0) {
             addWarn(summary + "; " + notDelivered + " still undelivered at the " + shutdownTimeoutMillis + " ms deadline");
         } else {
@@ -294,14 +320,22 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         byte[] key = keyOf(event);
         CURRENT.set(event);
         try {
+            boolean taken;
             if (pattern != null) {
-                p.offerWith(topic, partition, timestamp, key, patternWriter, event);
+                taken = p.offerWith(topic, partition, timestamp, key, patternWriter, event);
             } else {
                 byte[] bytes = encoder.encode(event);
-                p.offer(topic, partition, timestamp, key, fit(bytes, key), null);
+                taken = p.offer(topic, partition, timestamp, key, fit(bytes, key), null);
+            }
+            if (!taken) {
+                toFallback(event); // discarded (counted by the ring): the fallback may still keep it
             }
         } catch (TooLarge | IllegalArgumentException tooLarge) {
-            oversizeDropped.increment(); // reported with the ring's counts at stop, and in getOversizeDropped()
+            if (oversize == Oversize.FALLBACK && fallbackQueue != null) {
+                toFallback(event);
+            } else {
+                oversizeDropped.increment(); // reported with the ring's counts at stop, and in getOversizeDropped()
+            }
         } catch (IllegalStateException closed) {
             // stopping: the event arrived after stop() began
         } finally {
@@ -327,7 +361,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
         int room = value.remaining() - mdcBytes(event);
         if (Utf8Lengths.of(text) > room) {
-            if (oversize == Oversize.DROP || room <= 0) {
+            if (oversize != Oversize.TRUNCATE || room <= 0) {
                 throw TooLarge.INSTANCE;
             }
             Utf8Lengths.truncate(text, room);
@@ -342,7 +376,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         if (bytes.length <= room) {
             return bytes;
         }
-        if (oversize == Oversize.DROP || room <= 0) {
+        if (oversize != Oversize.TRUNCATE || room <= 0) {
             throw TooLarge.INSTANCE;
         }
         truncated.increment();
@@ -438,7 +472,127 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
     }
 
+    /** @param events events the fallback queue holds before more are dropped (default 1024) */
+    public void setFallbackQueueSize(int events) {
+        this.fallbackQueueSize = events;
+    }
+
+    // ------------------------------------------------------------------ fallback appenders
+
+    /**
+     * Caller thread (discarded or oversized events) or the ring's reporter thread (events Kafka
+     * failed): queues the event for the fallback thread, never runs a fallback appender here.
+     */
+    private void toFallback(ILoggingEvent event) {
+        java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> q = fallbackQueue;
+        if (q == null) {
+            return;
+        }
+        event.prepareForDeferredProcessing(); // it is read later, on another thread
+        if (!q.offer(event)) {
+            fallbackDropped.increment();
+        }
+    }
+
+    private void startFallback() {
+        java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> q = new java.util.concurrent.ArrayBlockingQueue<>(fallbackQueueSize);
+        fallbackQueue = q;
+        fallbackThread = new Thread(() -> {
+            try {
+                while (true) {
+                    ILoggingEvent e = q.take();
+                    fallbacks.appendLoopOnAppenders(e);
+                    fallbackDelivered.increment();
+                }
+            } catch (InterruptedException stopping) {
+                ILoggingEvent e;
+                while ((e = q.poll()) != null) {
+                    fallbacks.appendLoopOnAppenders(e);
+                    fallbackDelivered.increment();
+                }
+            }
+        }, "logback-kafka-fallback-" + getName());
+        fallbackThread.setDaemon(true);
+        fallbackThread.start();
+    }
+
+    private void stopFallback() {
+        Thread t = fallbackThread;
+        if (t == null) {
+            return;
+        }
+        t.interrupt(); // it drains what is queued, then ends
+        try {
+            t.join(shutdownTimeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The ring's reporter thread: events Kafka refused, rebuilt from their bytes for the fallback. */
+    private void failedToFallback(FailureReport report) {
+        if (fallbackQueue == null) {
+            return;
+        }
+        for (io.kafkascenarios.FailedRecord r : report.records()) {
+            ch.qos.logback.classic.spi.LoggingEvent e = new ch.qos.logback.classic.spi.LoggingEvent();
+            e.setLoggerContext((ch.qos.logback.classic.LoggerContext) getContext());
+            e.setLoggerName(getName() + ".undelivered");
+            e.setLevel(ch.qos.logback.classic.Level.WARN);
+            e.setThreadName(Thread.currentThread().getName());
+            e.setTimeStamp(System.currentTimeMillis());
+            e.setMessage(r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8));
+            toFallback(e);
+        }
+    }
+
+    @Override
+    public void addAppender(Appender<ILoggingEvent> newAppender) {
+        fallbacks.addAppender(newAppender);
+    }
+
+    @Override
+    public java.util.Iterator<Appender<ILoggingEvent>> iteratorForAppenders() {
+        return fallbacks.iteratorForAppenders();
+    }
+
+    @Override
+    public Appender<ILoggingEvent> getAppender(String name) {
+        return fallbacks.getAppender(name);
+    }
+
+    @Override
+    public boolean isAttached(Appender<ILoggingEvent> appender) {
+        return fallbacks.isAttached(appender);
+    }
+
+    @Override
+    public void detachAndStopAllAppenders() {
+        fallbacks.detachAndStopAllAppenders();
+    }
+
+    @Override
+    public boolean detachAppender(Appender<ILoggingEvent> appender) {
+        return fallbacks.detachAppender(appender);
+    }
+
+    @Override
+    public boolean detachAppender(String name) {
+        return fallbacks.detachAppender(name);
+    }
+
     // ------------------------------------------------------------------ what it did
+
+    /** @return events the fallback appenders received */
+    public long getFallbackDelivered() {
+        return fallbackDelivered.sum();
+    }
+
+    /** @return events dropped because the fallback queue was full */
+    public long getFallbackDropped() {
+        return fallbackDropped.sum();
+    }
+
 
     /** @return the ring producer's accounting: offered, delivered, discarded, failed, pending */
     public RingStats getStats() {
@@ -471,6 +625,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         @Override
         public void onFailed(FailureReport report) {
             addWarn("appender '" + getName() + "': " + report.count() + " events failed to reach Kafka: " + report.cause());
+            failedToFallback(report);
         }
     }
 

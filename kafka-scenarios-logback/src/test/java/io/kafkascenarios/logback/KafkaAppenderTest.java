@@ -207,6 +207,65 @@ class KafkaAppenderTest {
         assertThat(bytes).as("bytes allocated by %d appends", calls).isLessThan(64 * 1024);
     }
 
+    @Test
+    void discardedOversizedAndFailedEventsGoToTheFallbackOnItsOwnThread() throws Exception {
+        java.util.concurrent.CountDownLatch kafkaStuck = new java.util.concurrent.CountDownLatch(1);
+        appender = appender("%msg");
+        appender.setRingSize(8);
+        appender.setSlotCapacity(64);
+        appender.setOversize("fallback");
+        MockProducer<byte[], byte[]> stuck = new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+            @Override
+            public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+                    ProducerRecord<byte[], byte[]> record, org.apache.kafka.clients.producer.Callback callback) {
+                try {
+                    kafkaStuck.await(); // a broker that is down: the flusher waits in send, the ring fills
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.send(record, callback);
+            }
+        };
+        kafka = stuck;
+        appender.producerFactory = () -> stuck;
+        java.util.List<String> fallbackThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> file = new ch.qos.logback.core.read.ListAppender<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                fallbackThreads.add(Thread.currentThread().getName());
+                super.append(e);
+            }
+        };
+        file.setContext(context);
+        file.start();
+        appender.addAppender(file);
+        appender.start();
+        Logger l = logger("app");
+        l.info("x".repeat(100)); // too large for 64 bytes: oversize=fallback (first: a full ring would discard it)
+        for (int i = 0; i < 20; i++) {
+            l.info("event {}", i);
+        }
+        long discarded = appender.getStats().discarded();
+        assertThat(discarded).as("the ring (8) filled").isPositive();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> file.list.size() == discarded + 1);
+        assertThat(file.list).extracting(e -> e.getFormattedMessage()).contains("x".repeat(100));
+        assertThat(fallbackThreads).containsOnly("logback-kafka-fallback-kafka");
+        assertThat(appender.getOversizeDropped()).isZero();
+
+        kafkaStuck.countDown();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> stuck.history().size() == 20 - discarded);
+        while (stuck.errorNext(new org.apache.kafka.common.errors.RecordTooLargeException("refused by the broker"))) {
+            // Kafka refuses every record in flight: they come back to the fallback, rebuilt from their bytes
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> file.list.size() == 21);
+        assertThat(file.list.subList((int) discarded + 1, 21)).allSatisfy(e -> {
+            assertThat(e.getLoggerName()).isEqualTo("kafka.undelivered");
+            assertThat(e.getFormattedMessage()).startsWith("event ");
+        });
+        assertThat(appender.getStats().failed()).isEqualTo(20 - discarded);
+        assertThat(appender.getFallbackDelivered()).isEqualTo(21);
+    }
+
     private String statuses() {
         StringBuilder b = new StringBuilder();
         for (Status s : context.getStatusManager().getCopyOfStatusList()) {
