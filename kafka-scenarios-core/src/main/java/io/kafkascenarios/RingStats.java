@@ -33,7 +33,8 @@ import java.time.Duration;
  *        idempotence error, authentication or cluster authorization failure)
  * @param sendTimeoutsRingSpace {@code send}/{@code sendAll} futures failed with a
  *        {@link SendTimeoutException} of stage {@code RING_SPACE} (never enqueued)
- * @param sendTimeoutsInRing the same, stage {@code IN_RING} (enqueued, not yet handed to Kafka)
+ * @param sendTimeoutsInRing the same, stage {@code IN_RING} (enqueued, not yet handed to Kafka); this
+ *        and the next are counted by the deadline thread just after it failed the future
  * @param sendTimeoutsAwaitingAck the same, stage {@code AWAITING_ACK} (handed to Kafka, not acknowledged
  *        in time; the record itself still ends delivered or failed)
  */

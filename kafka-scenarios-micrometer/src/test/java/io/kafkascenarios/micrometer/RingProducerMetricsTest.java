@@ -56,6 +56,8 @@ class RingProducerMetricsTest {
         }
         CompletableFuture<?> late = producer.send("metrics", null, new byte[8], Duration.ofMillis(50));
         org.awaitility.Awaitility.await().atMost(WAIT).until(late::isDone);
+        org.awaitility.Awaitility.await().atMost(WAIT) // counted just after the future failed
+                .until(() -> producer.stats().sendTimeoutsAwaitingAck() + producer.stats().sendTimeoutsInRing() == 1);
         for (int i = 0; i < 10; i++) {
             kafka.errorNext(new org.apache.kafka.common.errors.RecordTooLargeException("too large"));
         }
