@@ -44,7 +44,9 @@ import io.kafkascenarios.testkit.KafkaCluster;
  */
 public final class BenchmarkSuite {
     /** Same heap and collector for both sides of every comparison; see docs/benchmarks.md. */
-    static final String[] FORK_JVM_ARGS = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC"};
+    static final String[] FORK_JVM_ARGS = {"-Xms2g", "-Xmx2g", "-XX:+UseParallelGC",
+            // Logback is on the class path for its benchmark; SLF4J stays on Log4j 2 everywhere.
+            "-Dslf4j.provider=org.apache.logging.slf4j.SLF4JServiceProvider"};
 
     private BenchmarkSuite() {
     }

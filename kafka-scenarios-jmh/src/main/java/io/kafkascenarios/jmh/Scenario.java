@@ -68,6 +68,21 @@ enum Scenario {
             t.allocationRow("ring alone, caller allocation, Micrometer bound and scraped", m(CallerHooksBenchmark.class, "offerWithMetricsScraped"), plain);
         }
     },
+    LOGBACK("logback", LogbackAppenderBenchmark.class, null, false, true) {
+        @Override
+        void rows(ResultTable t) {
+            String ours = m(LogbackAppenderBenchmark.class, "log:appender=kafka-scenarios");
+            String plain = m(LogbackAppenderBenchmark.class, "log:appender=logback-kafka-appender");
+            String async = m(LogbackAppenderBenchmark.class, "log:appender=logback-kafka-appender-async");
+            String who = "logback to Kafka, per call, ";
+            t.timeRow(who + "mean (raw column: logback-kafka-appender 0.2.0-RC2)", ours, plain, null);
+            t.timeRow(who + "p99.9 (raw column: logback-kafka-appender 0.2.0-RC2)", ours, plain, "99.9");
+            t.timeRow(who + "mean (raw column: the same in AsyncAppender, neverBlock)", ours, async, null);
+            t.timeRow(who + "p99.9 (raw column: the same in AsyncAppender, neverBlock)", ours, async, "99.9");
+            t.allocationRow("logback to Kafka, logging-thread allocation per call (raw: logback-kafka-appender)", ours, plain);
+            t.allocationRow("logback to Kafka, logging-thread allocation per call (raw: in AsyncAppender)", ours, async);
+        }
+    },
     DELIVERED("delivered", DeliveredThroughputBenchmark.class, null, false, true) {
         @Override
         void rows(ResultTable t) {
@@ -128,7 +143,7 @@ enum Scenario {
      * The order the suite runs them in: the ring alone first (it needs no broker), then the
      * comparisons, the broker-down ones last (they stop the broker).
      */
-    static final List<Scenario> RUN_ORDER = List.of(RING_ALONE, CALLER_HOOKS, TELEMETRY, TELEMETRY_PACED, DELIVERED, REQUEST_REPLY,
+    static final List<Scenario> RUN_ORDER = List.of(RING_ALONE, CALLER_HOOKS, TELEMETRY, TELEMETRY_PACED, LOGBACK, DELIVERED, REQUEST_REPLY,
             STREAM_PROCESSOR, IDLE, BROKER_DOWN_RING, BROKER_DOWN_RAW);
 
     /** The step's name: its JSON file is {@code <name>.json}. */

@@ -318,7 +318,10 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
         long timestamp = appendTimestamp ? event.getTimeStamp() : RingProducer.NO_TIMESTAMP;
         byte[] key = keyOf(event);
-        CURRENT.set(event);
+        boolean mdc = mdcHeaders.length > 0;
+        if (mdc) {
+            CURRENT.set(event); // for the headers hook; only when there are MDC headers to write
+        }
         try {
             boolean taken;
             if (pattern != null) {
@@ -339,7 +342,9 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         } catch (IllegalStateException closed) {
             // stopping: the event arrived after stop() began
         } finally {
-            CURRENT.set(null);
+            if (mdc) {
+                CURRENT.set(null);
+            }
         }
     }
 
@@ -360,7 +365,8 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             c.write(text, event);
         }
         int room = value.remaining() - mdcBytes(event);
-        if (Utf8Lengths.of(text) > room) {
+        // At most 3 bytes per char: only text that might not fit is measured (one pass fewer for most events).
+        if (3L * text.length() > room && Utf8Lengths.of(text) > room) {
             if (oversize != Oversize.TRUNCATE || room <= 0) {
                 throw TooLarge.INSTANCE;
             }
@@ -372,7 +378,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
 
     /** The general path: an encoded event cut to the slot (or refused) under the oversize policy. */
     private byte[] fit(byte[] bytes, byte[] key) {
-        int room = slotCapacity - (key == null ? 0 : key.length) - mdcBytes(CURRENT.get());
+        int room = slotCapacity - (key == null ? 0 : key.length) - (mdcHeaders.length == 0 ? 0 : mdcBytes(CURRENT.get()));
         if (bytes.length <= room) {
             return bytes;
         }
