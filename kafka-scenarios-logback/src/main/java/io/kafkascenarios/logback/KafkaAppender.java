@@ -98,10 +98,19 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         LOGGER_NAME
     }
 
-    private static final ThreadLocal<StringBuilder> TEXT = ThreadLocal.withInitial(() -> new StringBuilder(256));
-    /** The event being appended on this thread, for the MDC headers hook. */
-    private static final ThreadLocal<ILoggingEvent> CURRENT = new ThreadLocal<>();
+    /** A thread's name and its bytes, the same for every appender: a thread's name rarely changes. */
     private static final ThreadLocal<Object[]> THREAD_KEY = ThreadLocal.withInitial(() -> new Object[2]);
+
+    /** This appender's per-thread rendering: the pattern's text and the room its MDC headers need. */
+    private static final class Rendering {
+        StringBuilder text = new StringBuilder(256);
+        int headerBytes;
+    }
+
+    /** Per appender, not static: an append to another Kafka appender nested in this one's converters keeps its own. */
+    private final ThreadLocal<Rendering> rendering = ThreadLocal.withInitial(Rendering::new);
+    /** The event being appended on this thread, for the MDC headers hook (restored after a nested append). */
+    private final ThreadLocal<ILoggingEvent> current = new ThreadLocal<>();
 
     private String topic;
     private String bootstrapServers;
@@ -127,7 +136,9 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     private final LongAdder truncated = new LongAdder();
     private final LongAdder oversizeDropped = new LongAdder();
     private final LongAdder excluded = new LongAdder();
-    private final RecordWriter<ILoggingEvent> patternWriter = this::writePattern;
+    private final RecordWriter<Rendering> patternWriter = this::writePattern;
+    private final LongAdder refusedAtStop = new LongAdder();
+    private volatile boolean fallbackStopped;
     private final AppenderAttachableImpl<ILoggingEvent> fallbacks = new AppenderAttachableImpl<>();
     private int fallbackQueueSize = 1024;
     /** Events for the fallback appenders, drained by the fallback thread; null without fallbacks. */
@@ -254,14 +265,14 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
         pattern = patternOf(encoder);
         fixedKey = fixedKey();
-        if (fallbacks.iteratorForAppenders().hasNext()) {
-            startFallback();
-        }
         try {
             producer = builder(config).build();
         } catch (RuntimeException e) {
             addError("appender '" + getName() + "' could not create its Kafka producer", e);
             return;
+        }
+        if (fallbacks.iteratorForAppenders().hasNext()) {
+            startFallback(); // after the producer: a failed start leaves no thread behind
         }
         super.start();
     }
@@ -290,12 +301,14 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         if (p == null) {
             return;
         }
+        long deadline = System.nanoTime() + Duration.ofMillis(shutdownTimeoutMillis).toNanos();
         long notDelivered = p.close(Duration.ofMillis(shutdownTimeoutMillis));
-        stopFallback();
+        stopFallback(deadline); // within the same deadline: stop() takes shutdownTimeout, not twice
         RingStats s = p.stats();
         String summary = "appender '" + getName() + "' stopped: " + s.offered() + " events offered, " + s.delivered()
                 + " delivered, " + s.discarded() + " discarded (ring full), " + s.failed() + " failed, "
-                + oversizeDropped.sum() + " dropped as too large, " + truncated.sum() + " truncated"
+                + oversizeDropped.sum() + " dropped as too large, " + truncated.sum() + " truncated, "
+                + refusedAtStop.sum() + " refused as the appender stopped"
                 + (fallbackQueue == null ? "" : ", " + fallbackDelivered.sum() + " given to the fallback appenders, "
                         + fallbackDropped.sum() + " dropped with the fallback queue full");
         if (notDelivered > 0 || s.discarded() + s.failed() + oversizeDropped.sum() > 0) {
@@ -319,31 +332,46 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         long timestamp = appendTimestamp ? event.getTimeStamp() : RingProducer.NO_TIMESTAMP;
         byte[] key = keyOf(event);
         boolean mdc = mdcHeaders.length > 0;
+        ILoggingEvent outer = null;
         if (mdc) {
-            CURRENT.set(event); // for the headers hook; only when there are MDC headers to write
+            outer = current.get();
+            current.set(event); // for the headers hook; only when there are MDC headers to write
         }
         try {
             boolean taken;
             if (pattern != null) {
-                taken = p.offerWith(topic, partition, timestamp, key, patternWriter, event);
+                Rendering r = rendering.get();
+                StringBuilder text = r.text;
+                text.setLength(0);
+                // Rendered before a slot is claimed: converters run user code (arguments' toString()),
+                // which must never hold a slot, and so the flusher, while it runs.
+                for (Converter<ILoggingEvent> c = pattern; c != null; c = c.getNext()) {
+                    c.write(text, event);
+                }
+                r.headerBytes = mdc ? mdcBytes(event) : 0;
+                taken = p.offerWith(topic, partition, timestamp, key, patternWriter, r);
+                if (text.capacity() > 4 * slotCapacity) {
+                    r.text = new StringBuilder(256); // one huge message must not pin its size to the thread
+                }
             } else {
                 byte[] bytes = encoder.encode(event);
-                taken = p.offer(topic, partition, timestamp, key, fit(bytes, key), null);
+                taken = p.offer(topic, partition, timestamp, key, fit(bytes, key, mdc ? mdcBytes(event) : 0), null);
             }
             if (!taken) {
                 toFallback(event); // discarded (counted by the ring): the fallback may still keep it
             }
         } catch (TooLarge | IllegalArgumentException tooLarge) {
+            // TooLarge: the event; IllegalArgumentException: its MDC headers did not fit the slot either
             if (oversize == Oversize.FALLBACK && fallbackQueue != null) {
                 toFallback(event);
             } else {
                 oversizeDropped.increment(); // reported with the ring's counts at stop, and in getOversizeDropped()
             }
         } catch (IllegalStateException closed) {
-            // stopping: the event arrived after stop() began
+            refusedAtStop.increment(); // the ring closed under this call (stop() began): refused, counted here
         } finally {
             if (mdc) {
-                CURRENT.set(null);
+                current.set(outer);
             }
         }
     }
@@ -357,14 +385,10 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         return false;
     }
 
-    /** The pattern path: the converters write into this thread's buffer, encoded straight into the slot. */
-    private void writePattern(ILoggingEvent event, ValueBuffer value) {
-        StringBuilder text = TEXT.get();
-        text.setLength(0);
-        for (Converter<ILoggingEvent> c = pattern; c != null; c = c.getNext()) {
-            c.write(text, event);
-        }
-        int room = value.remaining() - mdcBytes(event);
+    /** The pattern path, in the claimed slot: the rendered text, cut to fit if it must, encoded straight in. */
+    private void writePattern(Rendering r, ValueBuffer value) {
+        StringBuilder text = r.text;
+        int room = value.remaining() - r.headerBytes;
         // At most 3 bytes per char: only text that might not fit is measured (one pass fewer for most events).
         if (3L * text.length() > room && Utf8Lengths.of(text) > room) {
             if (oversize != Oversize.TRUNCATE || room <= 0) {
@@ -377,8 +401,8 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     }
 
     /** The general path: an encoded event cut to the slot (or refused) under the oversize policy. */
-    private byte[] fit(byte[] bytes, byte[] key) {
-        int room = slotCapacity - (key == null ? 0 : key.length) - (mdcHeaders.length == 0 ? 0 : mdcBytes(CURRENT.get()));
+    private byte[] fit(byte[] bytes, byte[] key, int headerBytes) {
+        int room = slotCapacity - (key == null ? 0 : key.length) - headerBytes;
         if (bytes.length <= room) {
             return bytes;
         }
@@ -386,11 +410,15 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             throw TooLarge.INSTANCE;
         }
         truncated.increment();
-        return java.util.Arrays.copyOf(bytes, room); // may cut a multi-byte character: bytes, not text, here
+        int cut = room;
+        while (cut > 0 && (bytes[cut] & 0xC0) == 0x80) {
+            cut--; // never inside a UTF-8 character: back to the byte that starts it
+        }
+        return java.util.Arrays.copyOf(bytes, cut);
     }
 
     private void addMdcHeaders(String topic, CallerHeaders.Writer headers) {
-        ILoggingEvent event = CURRENT.get();
+        ILoggingEvent event = current.get();
         if (event == null) {
             return;
         }
@@ -494,9 +522,15 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         if (q == null) {
             return;
         }
+        if (fallbackStopped) {
+            fallbackDropped.increment(); // after stop: nobody would take it from the queue
+            return;
+        }
         event.prepareForDeferredProcessing(); // it is read later, on another thread
         if (!q.offer(event)) {
             fallbackDropped.increment();
+        } else if (fallbackStopped && q.remove(event)) {
+            fallbackDropped.increment(); // stop() drained the queue just before this offer: take it back, count it
         }
     }
 
@@ -506,15 +540,12 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         fallbackThread = new Thread(() -> {
             try {
                 while (true) {
-                    ILoggingEvent e = q.take();
-                    fallbacks.appendLoopOnAppenders(e);
-                    fallbackDelivered.increment();
+                    fallback(q.take());
                 }
             } catch (InterruptedException stopping) {
                 ILoggingEvent e;
                 while ((e = q.poll()) != null) {
-                    fallbacks.appendLoopOnAppenders(e);
-                    fallbackDelivered.increment();
+                    fallback(e);
                 }
             }
         }, "logback-kafka-fallback-" + getName());
@@ -522,17 +553,34 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         fallbackThread.start();
     }
 
-    private void stopFallback() {
+    /** Fallback thread: one event to the fallback appenders; one that throws never ends the thread. */
+    private void fallback(ILoggingEvent e) {
+        try {
+            fallbacks.appendLoopOnAppenders(e);
+            fallbackDelivered.increment();
+        } catch (RuntimeException thrown) {
+            fallbackDropped.increment();
+            addError("appender '" + getName() + "': a fallback appender threw", thrown);
+        }
+    }
+
+    private void stopFallback(long deadlineNanos) {
         Thread t = fallbackThread;
         if (t == null) {
             return;
         }
+        fallbackStopped = true;
         t.interrupt(); // it drains what is queued, then ends
         try {
-            t.join(shutdownTimeoutMillis);
+            t.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> q = fallbackQueue;
+        while (q.poll() != null) {
+            fallbackDropped.increment(); // left when the deadline came (a fallback appender that blocks)
+        }
+        fallbacks.detachAndStopAllAppenders(); // as Logback's AsyncAppender does with the appenders it feeds
     }
 
     /** The ring's reporter thread: events Kafka refused, rebuilt from their bytes for the fallback. */
@@ -588,6 +636,11 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     }
 
     // ------------------------------------------------------------------ what it did
+
+    /** @return events refused because the appender was stopping (its ring closed under the call) */
+    public long getRefusedAtStop() {
+        return refusedAtStop.sum();
+    }
 
     /** @return events the fallback appenders received */
     public long getFallbackDelivered() {
