@@ -84,4 +84,23 @@ class CallerHeadersTest {
         assertThat(s.delivered()).isEqualTo(1);
         assertThat(sink.sent()).hasSize(1);
     }
+
+    @Test
+    void aHookThatThrowsMidGroupFailsTheGroupAndTheRecordsBeforeItStillGo() {
+        producer = RingProducer.builder(Map.of()).listener(new RecordingListener())
+                .callerHeaders((topic, h) -> {
+                    if (topic.equals("boom")) {
+                        throw new IllegalStateException("no context for " + topic);
+                    }
+                })
+                .build(sink);
+        java.util.concurrent.CompletableFuture<Void> group = producer.sendAll(List.of(
+                new ProducerRecord<>("ok", new byte[1]), new ProducerRecord<>("boom", new byte[1])), WAIT);
+        assertThat(group).failsWithin(WAIT).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(IllegalStateException.class);
+        assertThat(producer.flush(WAIT)).isTrue();
+        assertThat(producer.stats().offered()).as("the refused record is not counted").isEqualTo(1);
+        assertThat(producer.stats().delivered()).isEqualTo(1);
+        assertThat(sink.sent()).extracting(ProducerRecord::topic).containsExactly("ok");
+    }
 }

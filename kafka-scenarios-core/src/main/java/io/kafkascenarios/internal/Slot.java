@@ -160,16 +160,7 @@ public final class Slot implements io.kafkascenarios.CallerHeaders.Writer {
      */
     @Override
     public void add(String key, byte[] value) {
-        int p = headerStart(key, value == null ? 0 : value.length);
-        if (value == null) {
-            putInt(data, p, -1);
-            p += 4;
-        } else {
-            putInt(data, p, value.length);
-            System.arraycopy(value, 0, data, p + 4, value.length);
-            p += 4 + value.length;
-        }
-        headerEnd(p);
+        headerEnd(putBytes(headerStart(key, value == null ? 0 : value.length), value));
     }
 
     @Override
@@ -193,10 +184,26 @@ public final class Slot implements io.kafkascenarios.CallerHeaders.Writer {
                     + " bytes, " + (data.length - p) + " are left of the slot capacity of " + data.length
                     + " bytes; raise RingProducer.Builder.slotCapacity");
         }
+        return putKey(p, key);
+    }
+
+    /** Writes a header's key, length first: @return where its value goes */
+    private int putKey(int p, String key) {
         int keyStart = p + 4;
         int keyEnd = Utf8.encode(key, data, keyStart);
         putInt(data, p, keyEnd - keyStart);
         return keyEnd;
+    }
+
+    /** Writes a header's value, length first (-1 for null): @return the offset after it */
+    private int putBytes(int p, byte[] value) {
+        if (value == null) {
+            putInt(data, p, -1);
+            return p + 4;
+        }
+        putInt(data, p, value.length);
+        System.arraycopy(value, 0, data, p + 4, value.length);
+        return p + 4 + value.length;
     }
 
     private void headerEnd(int end) {
@@ -212,19 +219,7 @@ public final class Slot implements io.kafkascenarios.CallerHeaders.Writer {
         }
         int p = offset;
         for (Header h : headers) {
-            int keyStart = p + 4;
-            int keyEnd = Utf8.encode(h.key(), data, keyStart);
-            putInt(data, p, keyEnd - keyStart);
-            p = keyEnd;
-            byte[] v = h.value();
-            if (v == null) {
-                putInt(data, p, -1);
-                p += 4;
-            } else {
-                putInt(data, p, v.length);
-                System.arraycopy(v, 0, data, p + 4, v.length);
-                p += 4 + v.length;
-            }
+            p = putBytes(putKey(p, h.key()), h.value());
         }
         headerCount = headers.length;
         headersLength = p - offset;
