@@ -38,13 +38,14 @@ public final class Outcomes {
             if (!record.finish()) {
                 return;
             }
+            // Before the future completes: a caller that saw its send acknowledged sees it in health().
+            accounting.deliveredNow();
             try {
                 if (record.completion != null) {
                     record.completion.succeed(metadata);
                 }
             } finally {
                 accounting.delivered.increment();
-                accounting.deliveredNow();
             }
         } else {
             // A late error from a producer already replaced must not condemn its successor.
