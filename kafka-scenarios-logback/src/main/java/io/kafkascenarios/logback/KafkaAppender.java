@@ -20,7 +20,7 @@ import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.spi.AppenderAttachable;
-import ch.qos.logback.core.spi.AppenderAttachableImpl;
+import ch.qos.logback.core.spi.FilterReply;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.pattern.Converter;
@@ -101,16 +101,19 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     /** A thread's name and its bytes, the same for every appender: a thread's name rarely changes. */
     private static final ThreadLocal<Object[]> THREAD_KEY = ThreadLocal.withInitial(() -> new Object[2]);
 
-    /** This appender's per-thread rendering: the pattern's text and the room its MDC headers need. */
+    /**
+     * This appender's per-thread state: the re-entry guard, the event being appended (for the MDC
+     * headers hook), the pattern's text and the room its MDC headers need.
+     */
     private static final class Rendering {
+        boolean appending;
+        ILoggingEvent event;
         StringBuilder text = new StringBuilder(256);
         int headerBytes;
     }
 
     /** Per appender, not static: an append to another Kafka appender nested in this one's converters keeps its own. */
     private final ThreadLocal<Rendering> rendering = ThreadLocal.withInitial(Rendering::new);
-    /** The event being appended on this thread, for the MDC headers hook (restored after a nested append). */
-    private final ThreadLocal<ILoggingEvent> current = new ThreadLocal<>();
 
     private String topic;
     private String bootstrapServers;
@@ -138,14 +141,11 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     private final LongAdder excluded = new LongAdder();
     private final RecordWriter<Rendering> patternWriter = this::writePattern;
     private final LongAdder refusedAtStop = new LongAdder();
-    private volatile boolean fallbackStopped;
-    private final AppenderAttachableImpl<ILoggingEvent> fallbacks = new AppenderAttachableImpl<>();
-    private int fallbackQueueSize = 1024;
-    /** Events for the fallback appenders, drained by the fallback thread; null without fallbacks. */
-    private volatile java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> fallbackQueue;
-    private Thread fallbackThread;
-    private final LongAdder fallbackDelivered = new LongAdder();
-    private final LongAdder fallbackDropped = new LongAdder();
+    private final LongAdder reentrant = new LongAdder();
+    private final LongAdder appendErrors = new LongAdder();
+    private volatile long lastAppendErrorReport;
+    private boolean includeCallerData;
+    private final FallbackAppenders fallback = new FallbackAppenders(this);
     /** Tests only: the producers the ring uses instead of KafkaProducers. */
     java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<byte[], byte[]>> producerFactory;
 
@@ -263,6 +263,11 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             addError("no bootstrapServers for appender '" + getName() + "'");
             return;
         }
+        if (!isExcluded("org.apache.kafka.clients") || !isExcluded("io.kafkascenarios.internal")) {
+            addWarn("appender '" + getName() + "': excludedLoggers does not cover both org.apache.kafka and io.kafkascenarios:"
+                    + " the producer's own logging will go to Kafka through this appender (and, with onFull=block,"
+                    + " can wait on its own full ring)");
+        }
         pattern = patternOf(encoder);
         fixedKey = fixedKey();
         try {
@@ -271,9 +276,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             addError("appender '" + getName() + "' could not create its Kafka producer", e);
             return;
         }
-        if (fallbacks.iteratorForAppenders().hasNext()) {
-            startFallback(); // after the producer: a failed start leaves no thread behind
-        }
+        fallback.start(getName()); // after the producer: a failed start leaves no thread behind
         super.start();
     }
 
@@ -303,15 +306,16 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
         long deadline = System.nanoTime() + Duration.ofMillis(shutdownTimeoutMillis).toNanos();
         long notDelivered = p.close(Duration.ofMillis(shutdownTimeoutMillis));
-        stopFallback(deadline); // within the same deadline: stop() takes shutdownTimeout, not twice
+        fallback.stop(deadline); // within the same deadline: stop() takes shutdownTimeout, not twice
         RingStats s = p.stats();
         String summary = "appender '" + getName() + "' stopped: " + s.offered() + " events offered, " + s.delivered()
                 + " delivered, " + s.discarded() + " discarded (ring full), " + s.failed() + " failed, "
                 + oversizeDropped.sum() + " dropped as too large, " + truncated.sum() + " truncated, "
-                + refusedAtStop.sum() + " refused as the appender stopped"
-                + (fallbackQueue == null ? "" : ", " + fallbackDelivered.sum() + " given to the fallback appenders, "
-                        + fallbackDropped.sum() + " dropped with the fallback queue full");
-        if (notDelivered > 0 || s.discarded() + s.failed() + oversizeDropped.sum() > 0) {
+                + refusedAtStop.sum() + " refused while not running, " + reentrant.sum() + " logged from inside the appender, "
+                + appendErrors.sum() + " could not be encoded"
+                + (fallback.active() ? ", " + fallback.delivered() + " given to the fallback appenders, "
+                        + fallback.dropped() + " dropped by the fallback" : "");
+        if (notDelivered > 0 || s.discarded() + s.failed() + oversizeDropped.sum() + reentrant.sum() + appendErrors.sum() > 0) {
             addWarn(summary + "; " + notDelivered + " still undelivered at the " + shutdownTimeoutMillis + " ms deadline");
         } else {
             addInfo(summary);
@@ -320,8 +324,49 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
 
     // ------------------------------------------------------------------ the logging thread
 
+    /**
+     * Logging thread: this appender's own guard and error accounting in place of Logback's, so that no
+     * event vanishes uncounted. An event appended while this thread is already inside this appender
+     * (a converter or an argument's {@code toString()} that logs) is counted in
+     * {@link #getReentrantDropped()}; one that throws in encoding, in {@link #getAppendErrors()}; one
+     * that arrives while the appender is not running, in {@link #getRefusedAtStop()}. Events a
+     * filter denies are not counted: the configuration asked for that.
+     */
+    @Override
+    public void doAppend(ILoggingEvent event) {
+        if (!isStarted()) {
+            refusedAtStop.increment();
+            return;
+        }
+        Rendering r = rendering.get();
+        if (r.appending) {
+            reentrant.increment();
+            return;
+        }
+        r.appending = true;
+        try {
+            if (getFilterChainDecision(event) != FilterReply.DENY) {
+                append(event, r);
+            }
+        } catch (RuntimeException e) {
+            appendErrors.increment();
+            long now = System.currentTimeMillis();
+            if (now - lastAppendErrorReport >= 1000) { // at most once a second, as for drops
+                lastAppendErrorReport = now;
+                addError("appender '" + getName() + "' could not append an event (" + appendErrors.sum() + " in all)", e);
+            }
+        } finally {
+            r.appending = false;
+            r.event = null; // the event is not retained after the call
+        }
+    }
+
     @Override
     protected void append(ILoggingEvent event) {
+        doAppend(event); // Logback calls doAppend; this is here for the abstract method only
+    }
+
+    private void append(ILoggingEvent event, Rendering r) {
         RingProducer p = producer;
         if (p == null || isExcluded(event.getLoggerName())) {
             if (p != null) {
@@ -332,48 +377,51 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         long timestamp = appendTimestamp ? event.getTimeStamp() : RingProducer.NO_TIMESTAMP;
         byte[] key = keyOf(event);
         boolean mdc = mdcHeaders.length > 0;
-        ILoggingEvent outer = null;
-        if (mdc) {
-            outer = current.get();
-            current.set(event); // for the headers hook; only when there are MDC headers to write
+        r.event = event; // for the headers hook
+        byte[] encoded = null;
+        if (pattern != null) {
+            StringBuilder text = r.text;
+            text.setLength(0);
+            // Rendered before a slot is claimed: converters run user code (arguments' toString()),
+            // which must never hold a slot, and so the flusher, while it runs.
+            for (Converter<ILoggingEvent> c = pattern; c != null; c = c.getNext()) {
+                c.write(text, event);
+            }
+            r.headerBytes = mdc ? mdcBytes(event) : 0;
+        } else {
+            encoded = encoder.encode(event); // what throws here is counted in appendErrors by doAppend
         }
         try {
             boolean taken;
             if (pattern != null) {
-                Rendering r = rendering.get();
-                StringBuilder text = r.text;
-                text.setLength(0);
-                // Rendered before a slot is claimed: converters run user code (arguments' toString()),
-                // which must never hold a slot, and so the flusher, while it runs.
-                for (Converter<ILoggingEvent> c = pattern; c != null; c = c.getNext()) {
-                    c.write(text, event);
-                }
-                r.headerBytes = mdc ? mdcBytes(event) : 0;
                 taken = p.offerWith(topic, partition, timestamp, key, patternWriter, r);
-                if (text.capacity() > 4 * slotCapacity) {
+                if (r.text.capacity() > 4 * slotCapacity) {
                     r.text = new StringBuilder(256); // one huge message must not pin its size to the thread
                 }
             } else {
-                byte[] bytes = encoder.encode(event);
-                taken = p.offer(topic, partition, timestamp, key, fit(bytes, key, mdc ? mdcBytes(event) : 0), null);
+                taken = p.offer(topic, partition, timestamp, key, fit(encoded, key, mdc ? mdcBytes(event) : 0), null);
             }
             if (!taken) {
                 toFallback(event); // discarded (counted by the ring): the fallback may still keep it
             }
         } catch (TooLarge | IllegalArgumentException tooLarge) {
             // TooLarge: the event; IllegalArgumentException: its MDC headers did not fit the slot either
-            if (oversize == Oversize.FALLBACK && fallbackQueue != null) {
+            if (oversize == Oversize.FALLBACK && fallback.active()) {
                 toFallback(event);
             } else {
                 oversizeDropped.increment(); // reported with the ring's counts at stop, and in getOversizeDropped()
             }
         } catch (IllegalStateException closed) {
             refusedAtStop.increment(); // the ring closed under this call (stop() began): refused, counted here
-        } finally {
-            if (mdc) {
-                current.set(outer);
-            }
         }
+    }
+
+    /** Logging thread: the caller's stack is only known here; taken when asked for, before the hand-off. */
+    private void toFallback(ILoggingEvent event) {
+        if (includeCallerData && fallback.active()) {
+            event.getCallerData();
+        }
+        fallback.offer(event);
     }
 
     private boolean isExcluded(String logger) {
@@ -418,7 +466,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     }
 
     private void addMdcHeaders(String topic, CallerHeaders.Writer headers) {
-        ILoggingEvent event = current.get();
+        ILoggingEvent event = rendering.get().event;
         if (event == null) {
             return;
         }
@@ -488,8 +536,8 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         if (!(e instanceof LayoutWrappingEncoder<ILoggingEvent> wrapping) || !(wrapping.getLayout() instanceof PatternLayout layout)) {
             return null;
         }
-        Charset charset = wrapping.getCharset();
-        if (charset != null && !StandardCharsets.UTF_8.equals(charset)) {
+        Charset charset = wrapping.getCharset(); // null: the encoder uses the platform's default
+        if (!StandardCharsets.UTF_8.equals(charset == null ? Charset.defaultCharset() : charset)) {
             return null;
         }
         if (!layout.isStarted()) {
@@ -506,152 +554,82 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         }
     }
 
+    /**
+     * @param include compute the caller's class, method and line on the logging thread for events
+     *                given to the fallback appenders (default false: {@code %caller} there shows nothing useful)
+     */
+    public void setIncludeCallerData(boolean include) {
+        this.includeCallerData = include;
+    }
+
     /** @param events events the fallback queue holds before more are dropped (default 1024) */
     public void setFallbackQueueSize(int events) {
-        this.fallbackQueueSize = events;
+        fallback.queueSize(events);
     }
 
-    // ------------------------------------------------------------------ fallback appenders
-
-    /**
-     * Caller thread (discarded or oversized events) or the ring's reporter thread (events Kafka
-     * failed): queues the event for the fallback thread, never runs a fallback appender here.
-     */
-    private void toFallback(ILoggingEvent event) {
-        java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> q = fallbackQueue;
-        if (q == null) {
-            return;
-        }
-        if (fallbackStopped) {
-            fallbackDropped.increment(); // after stop: nobody would take it from the queue
-            return;
-        }
-        event.prepareForDeferredProcessing(); // it is read later, on another thread
-        if (!q.offer(event)) {
-            fallbackDropped.increment();
-        } else if (fallbackStopped && q.remove(event)) {
-            fallbackDropped.increment(); // stop() drained the queue just before this offer: take it back, count it
-        }
-    }
-
-    private void startFallback() {
-        java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> q = new java.util.concurrent.ArrayBlockingQueue<>(fallbackQueueSize);
-        fallbackQueue = q;
-        fallbackThread = new Thread(() -> {
-            try {
-                while (true) {
-                    fallback(q.take());
-                }
-            } catch (InterruptedException stopping) {
-                ILoggingEvent e;
-                while ((e = q.poll()) != null) {
-                    fallback(e);
-                }
-            }
-        }, "logback-kafka-fallback-" + getName());
-        fallbackThread.setDaemon(true);
-        fallbackThread.start();
-    }
-
-    /** Fallback thread: one event to the fallback appenders; one that throws never ends the thread. */
-    private void fallback(ILoggingEvent e) {
-        try {
-            fallbacks.appendLoopOnAppenders(e);
-            fallbackDelivered.increment();
-        } catch (RuntimeException thrown) {
-            fallbackDropped.increment();
-            addError("appender '" + getName() + "': a fallback appender threw", thrown);
-        }
-    }
-
-    private void stopFallback(long deadlineNanos) {
-        Thread t = fallbackThread;
-        if (t == null) {
-            return;
-        }
-        fallbackStopped = true;
-        t.interrupt(); // it drains what is queued, then ends
-        try {
-            t.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        java.util.concurrent.ArrayBlockingQueue<ILoggingEvent> q = fallbackQueue;
-        while (q.poll() != null) {
-            fallbackDropped.increment(); // left when the deadline came (a fallback appender that blocks)
-        }
-        fallbacks.detachAndStopAllAppenders(); // as Logback's AsyncAppender does with the appenders it feeds
-    }
-
-    /** The ring's reporter thread: events Kafka refused, rebuilt from their bytes for the fallback. */
-    private void failedToFallback(FailureReport report) {
-        if (fallbackQueue == null) {
-            return;
-        }
-        for (io.kafkascenarios.FailedRecord r : report.records()) {
-            ch.qos.logback.classic.spi.LoggingEvent e = new ch.qos.logback.classic.spi.LoggingEvent();
-            e.setLoggerContext((ch.qos.logback.classic.LoggerContext) getContext());
-            e.setLoggerName(getName() + ".undelivered");
-            e.setLevel(ch.qos.logback.classic.Level.WARN);
-            e.setThreadName(Thread.currentThread().getName());
-            e.setTimeStamp(System.currentTimeMillis());
-            e.setMessage(r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8));
-            toFallback(e);
-        }
-    }
+    // ------------------------------------------------------------------ fallback appenders (AppenderAttachable)
 
     @Override
     public void addAppender(Appender<ILoggingEvent> newAppender) {
-        fallbacks.addAppender(newAppender);
+        fallback.appenders().addAppender(newAppender);
     }
 
     @Override
     public java.util.Iterator<Appender<ILoggingEvent>> iteratorForAppenders() {
-        return fallbacks.iteratorForAppenders();
+        return fallback.appenders().iteratorForAppenders();
     }
 
     @Override
     public Appender<ILoggingEvent> getAppender(String name) {
-        return fallbacks.getAppender(name);
+        return fallback.appenders().getAppender(name);
     }
 
     @Override
     public boolean isAttached(Appender<ILoggingEvent> appender) {
-        return fallbacks.isAttached(appender);
+        return fallback.appenders().isAttached(appender);
     }
 
     @Override
     public void detachAndStopAllAppenders() {
-        fallbacks.detachAndStopAllAppenders();
+        fallback.appenders().detachAndStopAllAppenders();
     }
 
     @Override
     public boolean detachAppender(Appender<ILoggingEvent> appender) {
-        return fallbacks.detachAppender(appender);
+        return fallback.appenders().detachAppender(appender);
     }
 
     @Override
     public boolean detachAppender(String name) {
-        return fallbacks.detachAppender(name);
+        return fallback.appenders().detachAppender(name);
     }
 
     // ------------------------------------------------------------------ what it did
 
-    /** @return events refused because the appender was stopping (its ring closed under the call) */
+    /** @return events refused because the appender was not running: before start, after stop, or its ring closed under the call */
     public long getRefusedAtStop() {
         return refusedAtStop.sum();
     }
 
+    /** @return events dropped because they were logged from inside this appender on the same thread (a converter that logs) */
+    public long getReentrantDropped() {
+        return reentrant.sum();
+    }
+
+    /** @return events dropped because encoding them threw (reported to the status manager at most once a second) */
+    public long getAppendErrors() {
+        return appendErrors.sum();
+    }
+
     /** @return events the fallback appenders received */
     public long getFallbackDelivered() {
-        return fallbackDelivered.sum();
+        return fallback.delivered();
     }
 
-    /** @return events dropped because the fallback queue was full */
+    /** @return events meant for the fallback appenders but dropped: its queue full, the appender stopping, or a fallback appender threw */
     public long getFallbackDropped() {
-        return fallbackDropped.sum();
+        return fallback.dropped();
     }
-
 
     /** @return the ring producer's accounting: offered, delivered, discarded, failed, pending */
     public RingStats getStats() {
@@ -684,7 +662,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         @Override
         public void onFailed(FailureReport report) {
             addWarn("appender '" + getName() + "': " + report.count() + " events failed to reach Kafka: " + report.cause());
-            failedToFallback(report);
+            fallback.offerFailed(report, (ch.qos.logback.classic.LoggerContext) getContext(), getName());
         }
     }
 
