@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,6 +18,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ch.qos.logback.classic.Level;
@@ -57,7 +60,13 @@ class LogbackAppenderIT {
     }
 
     private Logger logger(String name, String topic, String keying) {
+        return logger(name, topic, keying, "discard");
+    }
+
+    private Logger logger(String name, String topic, String keying, String onFull) {
         appender = new KafkaAppender();
+        appender.setOnFull(onFull);
+        appender.setBlockTimeout(30_000);
         appender.setContext(context);
         appender.setName("kafka");
         appender.setTopic(topic);
@@ -172,5 +181,103 @@ class LogbackAppenderIT {
         assertThat(ReadBack.all(bootstrap(), topic)).as("the topic holds exactly the delivered events").hasSize((int) s.delivered());
         // A stall would be the outage itself (4 s) or Kafka's max.block.ms (60 s); a call never waits for Kafka.
         assertThat(Duration.ofNanos(slowest.get())).isLessThan(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void stopWithABrokerDeliversEveryEventAndSaysSo() throws Exception {
+        String topic = KafkaClusterExtension.uniqueTopic("logback-stop");
+        KAFKA.cluster().createTopic(topic, 3);
+        Logger log = logger("app", topic, "none", "block");
+        for (int i = 0; i < 20_000; i++) {
+            log.info("event {}", i); // block: a full ring waits for the flusher, nothing is discarded
+        }
+        appender.stop(); // right away: what is still in the ring or in Kafka's buffers goes first
+        RingStats s = appender.getStats();
+        assertThat(s.delivered()).as("%s", s).isEqualTo(20_000);
+        assertThat(s.discarded() + s.failed() + s.pending()).isZero();
+        assertThat(ReadBack.all(bootstrap(), topic)).hasSize(20_000);
+        assertThat(statuses()).anySatisfy(m -> assertThat(m).contains("stopped: 20000 events offered, 20000 delivered"));
+    }
+
+    @Test
+    void stopWithoutABrokerKeepsItsDeadlineAndCountsExactlyWhatWasNotDelivered() throws Exception {
+        KAFKA.assumeFaultInjection();
+        String topic = KafkaClusterExtension.uniqueTopic("logback-stop-down");
+        KAFKA.cluster().createTopic(topic, 1);
+        Logger log = logger("app", topic, "none", "discard");
+        appender.setShutdownTimeout(2_000);
+        KAFKA.cluster().kill();
+        try {
+            for (int i = 0; i < 300; i++) {
+                log.info("event {} with no broker", i);
+            }
+            long start = System.nanoTime();
+            appender.stop();
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            System.out.printf("LogbackAppenderIT: stop() with no broker took %d ms (shutdownTimeout 2000 ms)%n", took.toMillis());
+            // Not a timing claim: a stop() that waited for the broker would never return at all.
+            assertThat(took).isLessThan(Duration.ofSeconds(30));
+        } finally {
+            KAFKA.cluster().restart();
+        }
+        RingStats s = appender.getStats();
+        assertThat(s.delivered()).isZero();
+        assertThat(s.failed() + s.discarded()).as("%s", s).isEqualTo(300);
+        assertThat(statuses()).anySatisfy(m -> assertThat(m).contains("300 events offered, 0 delivered"));
+        assertThat(ReadBack.all(bootstrap(), topic)).as("nothing reported undelivered was written after all").isEmpty();
+    }
+
+    @Test
+    void aPlainJavaApplicationTerminatedBySigtermFlushesThroughTheShutdownHook(@TempDir Path dir) throws Exception {
+        String topic = KafkaClusterExtension.uniqueTopic("logback-hook");
+        KAFKA.cluster().createTopic(topic, 3);
+        Path config = dir.resolve("logback.xml");
+        Files.writeString(config, """
+                <configuration>
+                  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+                    <file>%s</file>
+                    <encoder><pattern>%%d %%-5level %%logger - %%msg%%n</pattern></encoder>
+                  </appender>
+                  <appender name="KAFKA" class="io.kafkascenarios.logback.KafkaAppender">
+                    <topic>%s</topic>
+                    <bootstrapServers>%s</bootstrapServers>
+                    <producerConfig>compression.type=lz4</producerConfig>
+                    <encoder><pattern>%%d{ISO8601} %%-5level [%%thread] %%logger - %%msg%%n</pattern></encoder>
+                    <keyingStrategy>logger_name</keyingStrategy>
+                    <mdcHeaders>traceId,userId</mdcHeaders>
+                    <onFull>block</onFull>
+                    <blockTimeout>30000</blockTimeout>
+                    <shutdownHook>true</shutdownHook>
+                    <appender-ref ref="FILE"/>
+                  </appender>
+                  <root level="INFO"><appender-ref ref="KAFKA"/></root>
+                </configuration>
+                """.formatted(dir.resolve("undelivered.log"), topic, bootstrap()));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", LoggingMain.class.getName(), config.toString(), "20000"));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+        Process child = pb.start();
+        child.getOutputStream().close();
+        StringBuilder output = new StringBuilder();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(), UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null) {
+                output.append(line).append('\n');
+                if (line.equals("logged 20000")) {
+                    child.toHandle().destroy(); // SIGTERM (Process.destroy would close our end of its output), as a container stop sends: the JVM runs its shutdown hooks
+                }
+            }
+        }
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child exits: %s", output).isTrue();
+        assertThat(output).contains("logged 20000");
+        List<ConsumerRecord<byte[], byte[]>> stored = ReadBack.all(bootstrap(), topic);
+        assertThat(stored).as("every event flushed by the hook; child said: %s", output).hasSize(20_000);
+        assertThat(new String(stored.get(0).key(), UTF_8)).isEqualTo("app.Main");
+        assertThat(dir.resolve("undelivered.log")).satisfies(f -> assertThat(!Files.exists(f) || Files.size(f) == 0).isTrue());
+    }
+
+    private List<String> statuses() {
+        return context.getStatusManager().getCopyOfStatusList().stream().map(ch.qos.logback.core.status.Status::getMessage).toList();
     }
 }

@@ -145,6 +145,9 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     private final LongAdder appendErrors = new LongAdder();
     private volatile long lastAppendErrorReport;
     private boolean includeCallerData;
+    private boolean shutdownHook;
+    private Thread hook;
+    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     private final FallbackAppenders fallback = new FallbackAppenders(this);
     /** Tests only: the producers the ring uses instead of KafkaProducers. */
     java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<byte[], byte[]>> producerFactory;
@@ -232,6 +235,16 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         this.shutdownTimeoutMillis = millis;
     }
 
+    /**
+     * @param register stop this appender from a JVM shutdown hook, so that a plain Java application
+     *                 that never stops Logback still flushes its last events (within shutdownTimeout)
+     *                 on exit or SIGTERM. Default false: under Spring Boot, or with Logback's own
+     *                 {@code <shutdownHook/>}, the context stops its appenders already.
+     */
+    public void setShutdownHook(boolean register) {
+        this.shutdownHook = register;
+    }
+
     /** @param prefixes logger-name prefixes never sent to Kafka, comma-separated (default org.apache.kafka,io.kafkascenarios) */
     public void setExcludedLoggers(String prefixes) {
         List<String> list = new ArrayList<>();
@@ -277,6 +290,11 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             return;
         }
         fallback.start(getName()); // after the producer: a failed start leaves no thread behind
+        stopping.set(false);
+        if (shutdownHook) {
+            hook = new Thread(this::stop, "logback-kafka-shutdown-" + getName());
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
         super.start();
     }
 
@@ -301,8 +319,16 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     public void stop() {
         RingProducer p = producer;
         super.stop();
-        if (p == null) {
-            return;
+        if (p == null || !stopping.compareAndSet(false, true)) {
+            return; // never started, or stopped already (the hook and the context may both call this)
+        }
+        Thread h = hook;
+        if (h != null && h != Thread.currentThread()) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(h);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting: the hook runs (or ran) this too, and finds it done
+            }
         }
         long deadline = System.nanoTime() + Duration.ofMillis(shutdownTimeoutMillis).toNanos();
         long notDelivered = p.close(Duration.ofMillis(shutdownTimeoutMillis));
