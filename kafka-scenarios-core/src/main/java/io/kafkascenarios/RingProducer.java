@@ -221,6 +221,20 @@ public final class RingProducer implements AutoCloseable {
     }
 
     /**
+     * Caller thread. With {@link OnFull#DISCARD}, when the ring has no free slot at this moment:
+     * counts one record offered and discarded (in {@link #stats()} and reported to the listener like
+     * any discard) and returns true, so that a caller whose record is costly to build (a log line to
+     * render, an object to serialize) can skip building it. Otherwise it counts nothing and returns
+     * false: the caller offers as usual, and that offer may still find the ring full and discard.
+     * Always false with {@link OnFull#BLOCK} and once closed. Allocates nothing.
+     *
+     * @return true if a record was counted as discarded and the caller should not offer it
+     */
+    public boolean discardIfFull() {
+        return ring.discardIfFull();
+    }
+
+    /**
      * Offers a record whose value {@code writer} encodes straight into the slot, with no key. (Named
      * {@code offerWith}, not {@code offer}, so that {@code offer(topic, null, value)} stays unambiguous.)
      *

@@ -166,6 +166,37 @@ class RingProducerTest {
         assertThat(producer.stats().pending()).isZero();
     }
 
+    @Test
+    void discardIfFullCountsADiscardOnlyWhenTheRingIsFull() {
+        producer = builder().ringSize(16).build(sink);
+        assertThat(producer.discardIfFull()).as("room in the ring: nothing counted, offer as usual").isFalse();
+        assertThat(producer.stats().offered()).isZero();
+        sink.block();
+        int accepted = countAccepted(100);
+        assertThat(producer.discardIfFull()).isTrue();
+        assertThat(producer.discardIfFull()).isTrue();
+        RingStats stats = producer.stats();
+        assertThat(stats.discarded()).isEqualTo(100 - accepted + 2);
+        assertThat(stats.offered()).as("a record the caller skipped is an offered one, discarded").isEqualTo(102);
+        await().atMost(WAIT).until(() -> listener.discarded.get() == 100 - accepted + 2);
+        sink.unblock();
+        assertThat(producer.flush(WAIT)).isTrue();
+        assertThat(producer.discardIfFull()).isFalse();
+        stats = producer.stats();
+        assertThat(stats.delivered() + stats.discarded()).isEqualTo(stats.offered());
+    }
+
+    @Test
+    void discardIfFullIsAlwaysFalseWhenBlockingOrClosed() {
+        producer = builder().ringSize(4).onFull(OnFull.BLOCK).blockTimeout(Duration.ofMillis(1)).build(sink);
+        sink.block();
+        countAccepted(10);
+        assertThat(producer.discardIfFull()).isFalse();
+        sink.unblock();
+        producer.close(WAIT);
+        assertThat(producer.discardIfFull()).isFalse();
+    }
+
     private int countAccepted(int offers) {
         int accepted = 0;
         for (int i = 0; i < offers; i++) {

@@ -156,6 +156,19 @@ public final class Ring {
         return sequence;
     }
 
+    /**
+     * Caller thread: in discard mode, with no free slot at this moment, counts one discard (as a
+     * claim that found the ring full does) and returns true; otherwise counts nothing and returns false.
+     */
+    public boolean discardIfFull() {
+        if (blockWhenFull || closed || buffer.hasAvailableCapacity(1)) {
+            return false;
+        }
+        flusherIdle.wakeIfParked();
+        accounting.discarded.increment();
+        return true;
+    }
+
     private long claimWhenFull() {
         if (closed) {
             return CLOSED;

@@ -29,7 +29,7 @@ import io.kafkascenarios.testkit.KafkaCluster;
  * {@code target/benchmarks/} and prints the comparison table made from that JSON.
  *
  * <pre>
- * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering]
+ * usage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering] [--logback-loss-only]
  *   (default)     quick: 2 warm-up and 3 measured iterations per benchmark, about 6½ minutes on 2 cores,
  *                 then the ordering comparison with Parallel Consumer (about 10 minutes)
  *   --full        5 warm-up and 10 measured iterations, two forks per benchmark (about 25 minutes)
@@ -38,6 +38,8 @@ import io.kafkascenarios.testkit.KafkaCluster;
  *   --table       run nothing: print the table of the JSON results already in --out
  *   --ordering-only   only the ordering comparison with Parallel Consumer ({@link OrderingComparison})
  *   --no-ordering     skip it
+ *   --logback-loss-only   only the Logback appenders' loss run across a broker kill ({@link LogbackLossRun},
+ *                 about 2 minutes; it runs after the JMH steps otherwise, on a broker of its own, not with --bootstrap)
  * </pre>
  *
  * Runs on the main thread; JMH forks a JVM per benchmark.
@@ -60,6 +62,7 @@ public final class BenchmarkSuite {
         boolean tableOnly = false;
         boolean ordering = true;
         boolean jmh = true;
+        boolean lossOnly = false;
         String bootstrap = null;
         Path out = Paths.get("kafka-scenarios-jmh", "target", "benchmarks");
         for (int i = 0; i < args.length; i++) {
@@ -82,9 +85,13 @@ public final class BenchmarkSuite {
                 case "--no-ordering":
                     ordering = false;
                     break;
+                case "--logback-loss-only":
+                    lossOnly = true;
+                    break;
                 default:
                     System.err.println("unknown argument: " + args[i]
-                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering]");
+                            + "\nusage: ./bench [--full] [--bootstrap host:port] [--out dir] [--table] [--ordering-only | --no-ordering]"
+                            + " [--logback-loss-only]");
                     System.exit(2);
             }
         }
@@ -95,6 +102,10 @@ public final class BenchmarkSuite {
                 existing.add(out.resolve(step.step + ".json"));
             }
             System.out.println(ResultTable.fromJson(existing).toMarkdown());
+            return;
+        }
+        if (lossOnly) {
+            logbackLoss(out);
             return;
         }
         EmbeddedKafkaBroker broker = null;
@@ -114,6 +125,13 @@ public final class BenchmarkSuite {
                 System.out.println(markdown);
                 System.out.println("JSON: " + out.toAbsolutePath() + "   table: " + out.resolve("table.md").toAbsolutePath());
             }
+            if (jmh) {
+                if (broker == null) {
+                    progress("logback loss run skipped: it kills its broker, and --bootstrap names one it must not kill");
+                } else {
+                    logbackLoss(out);
+                }
+            }
             if (ordering) {
                 if (!jmh) {
                     warmUpBroker(bootstrap);
@@ -130,6 +148,14 @@ public final class BenchmarkSuite {
                 broker.close();
             }
         }
+    }
+
+    private static void logbackLoss(Path out) throws Exception {
+        String markdown = LogbackLossRun.run(out);
+        System.out.println();
+        System.out.println("Logback appenders across a 15 s broker outage (SIGKILL), one thread at about 20,000 events/s");
+        System.out.println(markdown);
+        System.out.println("table: " + out.resolve("logback-loss.md").toAbsolutePath());
     }
 
     private static String requireValue(String[] args, int i, String flag) {

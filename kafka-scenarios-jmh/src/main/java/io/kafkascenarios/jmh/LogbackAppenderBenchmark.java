@@ -1,6 +1,5 @@
 package io.kafkascenarios.jmh;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,17 +17,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
-import io.kafkascenarios.logback.KafkaAppender;
 import io.kafkascenarios.testkit.KafkaCluster;
 
 /**
- * Logging to Kafka, per call on the logging thread: this library's {@link KafkaAppender} against
+ * Logging to Kafka, per call on the logging thread: this library's {@code KafkaAppender} against
  * logback-kafka-appender 0.2.0-RC2 (archived upstream, the one people use) plain, and inside
  * Logback's {@code AsyncAppender} with {@code neverBlock} (its defaults otherwise: a queue of 256).
  * One thread logs a 100-character message through a {@code %msg} pattern, flat out, to the same
@@ -52,53 +48,17 @@ public class LogbackAppenderBenchmark {
     private LoggerContext context;
     private Logger logger;
     private Appender<ILoggingEvent> top;
+    private String topic;
+    private long logged;
 
     @Setup(Level.Trial)
     public void setUp() {
         cluster = BenchCluster.start();
-        String topic = "logbackappenderbenchmark-" + appender + "-" + System.nanoTime();
+        topic = "logbackappenderbenchmark-" + appender + "-" + System.nanoTime();
         cluster.createTopic(topic, 3, BenchCluster.TOPIC_CONFIG);
         context = new LoggerContext();
         context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(context);
-        encoder.setPattern("%msg");
-        encoder.start();
-        Map<String, Object> producer = BenchCluster.producerConfig(cluster.bootstrapServers());
-        if (appender.equals("kafka-scenarios")) {
-            KafkaAppender a = new KafkaAppender();
-            a.setContext(context);
-            a.setName("kafka");
-            a.setTopic(topic);
-            a.setEncoder(encoder);
-            producer.forEach((k, v) -> a.addProducerConfig(k + "=" + v));
-            a.start();
-            top = a;
-        } else {
-            com.github.danielwegener.logback.kafka.KafkaAppender<ILoggingEvent> a = new com.github.danielwegener.logback.kafka.KafkaAppender<>();
-            a.setContext(context);
-            a.setName("kafka");
-            a.setTopic(topic);
-            a.setEncoder(encoder);
-            producer.forEach((k, v) -> a.addProducerConfig(k + "=" + v));
-            a.setKeyingStrategy(new com.github.danielwegener.logback.kafka.keying.NoKeyKeyingStrategy());
-            a.setDeliveryStrategy(new com.github.danielwegener.logback.kafka.delivery.AsynchronousDeliveryStrategy());
-            a.start();
-            if (appender.endsWith("-async")) {
-                AsyncAppender async = new AsyncAppender();
-                async.setContext(context);
-                async.setName("async");
-                async.setNeverBlock(true);
-                async.addAppender(a);
-                async.start();
-                top = async;
-            } else {
-                top = a;
-            }
-        }
-        if (!top.isStarted()) {
-            throw new IllegalStateException(appender + " did not start: " + context.getStatusManager().getCopyOfStatusList());
-        }
+        top = LogbackSides.create(appender, context, topic, BenchCluster.producerConfig(cluster.bootstrapServers())).top();
         logger = context.getLogger("bench");
         logger.setAdditive(false);
         logger.addAppender(top);
@@ -108,6 +68,9 @@ public class LogbackAppenderBenchmark {
     public void tearDown() {
         top.stop();
         context.stop();
+        // Flat out, an appender that drops most events is cheap per call: say how many went to Kafka.
+        long stored = EndOffsets.sum(cluster.bootstrapServers(), topic);
+        System.out.printf("%n%s: %,d events logged, %,d in the topic (%.1f %%)%n", appender, logged, stored, 100.0 * stored / logged);
         cluster.close();
     }
 
@@ -115,6 +78,7 @@ public class LogbackAppenderBenchmark {
     @Threads(1)
     public void log(CallerAllocation allocation) {
         logger.info(MESSAGE);
+        logged++;
         allocation.op();
     }
 }

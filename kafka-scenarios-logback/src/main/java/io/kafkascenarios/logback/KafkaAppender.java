@@ -400,6 +400,10 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             }
             return;
         }
+        if (p.discardIfFull()) {
+            toFallback(event); // a full ring: discarded (counted by the ring) before any rendering
+            return;
+        }
         long timestamp = appendTimestamp ? event.getTimeStamp() : RingProducer.NO_TIMESTAMP;
         byte[] key = keyOf(event);
         boolean mdc = mdcHeaders.length > 0;
