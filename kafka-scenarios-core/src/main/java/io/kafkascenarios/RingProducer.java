@@ -338,8 +338,12 @@ public final class RingProducer implements AutoCloseable {
      * <p>On a full ring the caller's thread waits for a slot up to the deadline (never longer, and
      * never for Kafka itself), or, with {@link Builder#sendWaitsForSpace(boolean) sendWaitsForSpace(false)},
      * fails at once; either way the future fails with stage {@code RING_SPACE} and the record counts as
-     * discarded. A record whose future timed out later is still delivered or failed, and counted so in
-     * {@link #stats()}; cancelling the future does not withdraw the record either. An interrupt while
+     * discarded. A record whose deadline passes while it still waits in the ring is withdrawn: the
+     * flusher skips it, it is never written, and it counts as {@link RingStats#withdrawn()} (stage
+     * {@code IN_RING}). One already handed to Kafka (stage {@code AWAITING_ACK}, including the one
+     * record the flusher may be holding inside {@code KafkaProducer.send()}) is still delivered or
+     * failed, and counted so; {@link SendTimeoutException#mayBeWritten()} tells the two apart.
+     * Cancelling the future withdraws nothing. An interrupt while
      * the caller waits for space ends the wait: the future fails with Kafka's
      * {@link org.apache.kafka.common.errors.InterruptException}, the record counts as discarded, and
      * the interrupt status is kept.
@@ -373,7 +377,7 @@ public final class RingProducer implements AutoCloseable {
             throw closed();
         }
         if (sequence == Ring.NO_SLOT) {
-            completion.fail(noSpace(start, topic));
+            completion.fail(noSpace(start, topic, false));
             return completion;
         }
         publishRecord(sequence, topic, partition, timestamp, key, value, headers, completion);
@@ -388,13 +392,14 @@ public final class RingProducer implements AutoCloseable {
     }
 
     /** Why a request found no slot: its deadline passed, or its thread was interrupted while it waited. */
-    private Exception noSpace(long start, String topic) {
+    private Exception noSpace(long start, String topic, boolean partWritten) {
         if (Thread.currentThread().isInterrupted()) {
-            return new InterruptException("interrupted while waiting for ring space; the record was not enqueued");
+            return new InterruptException("interrupted while waiting for ring space; the record was not enqueued"
+                    + (partWritten ? " (the part of the group already enqueued may still be written)" : ""));
         }
         accounting.sendTimedOut(SendTimeoutException.Stage.RING_SPACE);
         return new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
-                Duration.ofNanos(clock.nanoTime() - start), topic);
+                Duration.ofNanos(clock.nanoTime() - start), topic, partWritten);
     }
 
     /**
@@ -406,9 +411,12 @@ public final class RingProducer implements AutoCloseable {
      * <p>All records are checked before any is published: bad input throws and sends nothing. On a
      * full ring the caller's thread waits for space up to the deadline (whatever
      * {@link Builder#sendWaitsForSpace} says: a group has no cheaper way out); if the deadline passes
-     * with part of the group enqueued, the future fails with stage {@code RING_SPACE}, the enqueued part
-     * is still delivered or failed, and the rest counts as discarded. A group that fails may therefore
-     * have been delivered in part: retrying it can duplicate records, never lose them. The list is read
+     * with part of the group enqueued, the future fails with stage {@code RING_SPACE}, the rest counts as
+     * discarded, and the enqueued part is withdrawn with it, unless the flusher has already taken its
+     * first record. A deadline that passes while the whole group still waits in the ring withdraws it
+     * the same way (stage {@code IN_RING}): a group goes to Kafka whole or not at all, as far as the
+     * ring decides. {@link SendTimeoutException#mayBeWritten()} says which: when it is true the group
+     * may have been delivered in part, and retrying it can duplicate records, never lose them. The list is read
      * once, at the start; each header's key and value too. If copying a record past the first into its
      * slot throws anyway (out of memory), the future fails with that error, the records before it go
      * on, and it and the rest are not offered (not counted).
@@ -451,7 +459,9 @@ public final class RingProducer implements AutoCloseable {
                 break;
             }
             if (sequence == Ring.NO_SLOT) {
-                group.fail(noSpace(start, r.topic()));
+                // The enqueued part is withdrawn with the group unless the flusher has taken some of it.
+                boolean partWritten = i > 0 && !group.withdraw();
+                group.fail(noSpace(start, r.topic(), partWritten));
                 break;
             }
             try {
@@ -599,11 +609,12 @@ public final class RingProducer implements AutoCloseable {
         // Completions first, offers last: a record seen completed is always seen offered.
         long delivered = accounting.delivered.sum();
         long failed = accounting.failed.sum();
+        long withdrawn = accounting.withdrawn.sum();
         long discarded = accounting.discarded.sum();
         long nonRecords = accounting.nonRecords.sum();
         long claimed = ring.cursor() + 1;
         long offered = claimed - nonRecords + discarded;
-        return new RingStats(offered, delivered, discarded, failed, ring.size(), ring.remaining(),
+        return new RingStats(offered, delivered, discarded, failed, withdrawn, ring.size(), ring.remaining(),
                 accounting.blockStarted.sum(), Duration.ofNanos(accounting.blockNanos.sum()),
                 accounting.listenerErrors.sum(), accounting.producerReplacements.sum(),
                 accounting.sendTimeouts[0].sum(), accounting.sendTimeouts[1].sum(), accounting.sendTimeouts[2].sum());

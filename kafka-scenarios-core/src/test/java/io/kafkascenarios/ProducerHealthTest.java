@@ -40,6 +40,9 @@ class ProducerHealthTest {
         assertThat(delivered.sinceLastDelivery(Instant.now())).hasValueSatisfying(d -> assertThat(d.isNegative()).isFalse());
 
         sink.block(); // Kafka stops taking records: the ring fills
+        producer.offer("t", null, new byte[1]);
+        // Once the flusher is held in send() it frees no slot: the ring stays full after the loop.
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() -> sink.sendCalls.get() == 2);
         while (producer.offer("t", null, new byte[1])) {
             // fill it
         }

@@ -108,14 +108,52 @@ class RingProducerSendAllTest {
         Throwable t = group.handle((v, e) -> e).join();
         assertThat(t).isInstanceOf(SendTimeoutException.class);
         assertThat(((SendTimeoutException) t).stage()).isEqualTo(SendTimeoutException.Stage.RING_SPACE);
+        assertThat(((SendTimeoutException) t).mayBeWritten()).as("the enqueued part is withdrawn with the group").isFalse();
         RingStats stats = producer.stats();
         assertThat(stats.offered()).isEqualTo(11);
         assertThat(stats.discarded()).isEqualTo(6); // 4 slots: 4 of the group got in
         sink.unblock();
         assertThat(producer.flush(WAIT)).isTrue();
         stats = producer.stats();
-        assertThat(stats.delivered()).isEqualTo(5);
-        assertThat(stats.offered()).isEqualTo(stats.delivered() + stats.discarded() + stats.failed() + stats.pending());
+        assertThat(stats.delivered()).as("only the offer").isEqualTo(1);
+        assertThat(stats.withdrawn()).isEqualTo(4);
+        assertThat(sink.sent()).noneMatch(r -> r.topic().equals("out"));
+        assertThat(stats.offered()).isEqualTo(stats.delivered() + stats.discarded() + stats.failed() + stats.withdrawn() + stats.pending());
+        assertThat(stats.pending()).isZero();
+    }
+
+    @Test
+    void aGroupWhoseDeadlinePassesInTheRingIsWithdrawnWhole() {
+        producer = builder().build(sink);
+        sink.block();
+        producer.offer("t", null, new byte[1]);
+        await().atMost(WAIT).until(() -> sink.sendCalls.get() == 1); // the flusher is stuck, as with a broker down
+        CompletableFuture<Void> group = producer.sendAll(records(5), Duration.ofMillis(100));
+        Throwable t = group.handle((v, e) -> e).join();
+        assertThat(t).isInstanceOf(SendTimeoutException.class);
+        assertThat(((SendTimeoutException) t).stage()).isEqualTo(SendTimeoutException.Stage.IN_RING);
+        assertThat(((SendTimeoutException) t).mayBeWritten()).isFalse();
+        sink.unblock();
+        assertThat(producer.flush(WAIT)).isTrue();
+        RingStats stats = producer.stats();
+        assertThat(stats.withdrawn()).isEqualTo(5);
+        assertThat(stats.delivered()).isEqualTo(1);
+        assertThat(sink.sent()).noneMatch(r -> r.topic().equals("out"));
+    }
+
+    @Test
+    void aGroupPartlyHandedToKafkaIsNotWithdrawnAndSaysItMayBeWritten() {
+        producer = builder().build(sink);
+        sink.block(); // the group's first record blocks inside Kafka's send(); the rest wait in the ring
+        CompletableFuture<Void> group = producer.sendAll(records(3), Duration.ofMillis(100));
+        await().atMost(WAIT).until(() -> sink.sendCalls.get() == 1);
+        Throwable t = group.handle((v, e) -> e).join();
+        assertThat(((SendTimeoutException) t).stage()).isEqualTo(SendTimeoutException.Stage.AWAITING_ACK);
+        assertThat(((SendTimeoutException) t).mayBeWritten()).isTrue();
+        sink.unblock();
+        assertThat(producer.flush(WAIT)).isTrue();
+        assertThat(producer.stats().delivered()).as("the group went on, whole").isEqualTo(3);
+        assertThat(producer.stats().withdrawn()).isZero();
     }
 
     @Test

@@ -24,8 +24,10 @@ class RingProducerSendTest {
     private final FakeSink sink = new FakeSink();
     private RingProducer producer;
 
+    private final RecordingListener listener = new RecordingListener();
+
     private RingProducer.Builder builder() {
-        return RingProducer.builder(Map.of()).listener(new RecordingListener());
+        return RingProducer.builder(Map.of()).listener(listener).reportInterval(Duration.ofMillis(20));
     }
 
     @AfterEach
@@ -82,17 +84,41 @@ class RingProducerSendTest {
     }
 
     @Test
-    void aBlockedFlusherTimesOutInTheRing() {
+    void aRecordTimedOutInTheRingIsWithdrawnAndNeverSent() {
         producer = builder().build(sink);
         sink.block();
         producer.offer("t", null, new byte[1]); // holds the flusher in send, as a broker that is down does
         await().atMost(WAIT).until(() -> sink.sendCalls.get() == 1);
-        CompletableFuture<RecordMetadata> f = producer.send("orders", null, new byte[1], Duration.ofMillis(100));
-        assertThat(timeoutOf(f).stage()).isEqualTo(SendTimeoutException.Stage.IN_RING);
+        CompletableFuture<RecordMetadata> f = producer.send("orders", null, new byte[] {42}, Duration.ofMillis(100));
+        SendTimeoutException e = timeoutOf(f);
+        assertThat(e.stage()).isEqualTo(SendTimeoutException.Stage.IN_RING);
+        assertThat(e.mayBeWritten()).isFalse();
+        assertThat(e).hasMessageContaining("withdrawn");
         await().atMost(WAIT).until(() -> producer.stats().sendTimeoutsInRing() == 1);
         sink.unblock();
         assertThat(producer.flush(WAIT)).isTrue();
-        assertThat(producer.stats().delivered()).isEqualTo(2);
+        RingStats s = producer.stats();
+        assertThat(s.delivered()).as("only the offer: the withdrawn record never reached Kafka").isEqualTo(1);
+        assertThat(s.withdrawn()).isEqualTo(1);
+        assertThat(s.pending()).isZero();
+        assertThat(s.offered()).isEqualTo(s.delivered() + s.discarded() + s.failed() + s.withdrawn());
+        assertThat(sink.sent()).noneMatch(r -> r.topic().equals("orders"));
+        assertThat(listener.failures).as("the caller was told; nothing is reported as failed").isEmpty();
+    }
+
+    @Test
+    void theRecordInsideKafkasSendIsNotWithdrawnAndMayStillBeWritten() {
+        producer = builder().build(sink);
+        sink.block(); // the flusher's send() of this very record blocks, as a wait for metadata does
+        CompletableFuture<RecordMetadata> f = producer.send("orders", null, new byte[1], Duration.ofMillis(100));
+        await().atMost(WAIT).until(() -> sink.sendCalls.get() == 1);
+        SendTimeoutException e = timeoutOf(f);
+        assertThat(e.stage()).isEqualTo(SendTimeoutException.Stage.AWAITING_ACK);
+        assertThat(e.mayBeWritten()).isTrue();
+        sink.unblock();
+        assertThat(producer.flush(WAIT)).isTrue();
+        assertThat(producer.stats().delivered()).as("it was written after all, as the exception warned").isEqualTo(1);
+        assertThat(producer.stats().withdrawn()).isZero();
     }
 
     @Test

@@ -12,12 +12,14 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Writers: {@link #discarded} and the block counters by caller threads; {@link #delivered} and
  * {@link #failed} by Kafka's I/O thread (and the flusher or closer for records that never reach
- * Kafka). Thread-safe.
+ * Kafka); {@link #withdrawn} by the flusher. Thread-safe.
  */
 public final class Accounting {
     public final LongAdder discarded = new LongAdder();
     public final LongAdder delivered = new LongAdder();
     public final LongAdder failed = new LongAdder();
+    /** Records their send deadline withdrew from the ring: the flusher skipped them. */
+    public final LongAdder withdrawn = new LongAdder();
     /** Claimed sequences that carry no record: flush markers and writes that threw. */
     public final LongAdder nonRecords = new LongAdder();
     public final LongAdder blockStarted = new LongAdder();

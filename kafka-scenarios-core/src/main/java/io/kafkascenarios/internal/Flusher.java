@@ -145,6 +145,13 @@ public final class Flusher implements Runnable {
         int kind = slot.kind;
         if (kind == Slot.RECORD) {
             handled++;
+            RecordCompletion completion = slot.completion;
+            if (completion != null && !completion.takeForSend()) {
+                // Its deadline withdrew it while it waited here: it must never reach Kafka.
+                ring.release(sequence);
+                outcomes.withdrawn();
+                return;
+            }
             OutgoingRecord record;
             try {
                 record = slot.copyOut(outcomes);
@@ -190,7 +197,6 @@ public final class Flusher implements Runnable {
                 record.sentTo = sink;
                 sink.send(record, record);
                 if (record.completion != null) {
-                    record.completion.sentToKafka();
                     idle.requestSent();
                 }
                 return;

@@ -11,17 +11,14 @@ import io.kafkascenarios.SendTimeoutException;
  * acknowledged, exceptionally with the first failure or at the group's deadline. One object for the
  * whole group, so a batch of outputs costs one future, not one per record.
  *
- * <p>Threads: created on the caller thread; {@link #sentToKafka} on the flusher thread; success and
+ * <p>Threads: created on the caller thread; {@link #takeForSend} on the flusher thread; success and
  * failure on Kafka's I/O thread (or the flusher, or the closer); the deadline on the producer's
  * deadline thread.
  */
 public final class GroupCompletion extends TimedCompletion<Void> {
     private static final AtomicIntegerFieldUpdater<GroupCompletion> UNACKED =
             AtomicIntegerFieldUpdater.newUpdater(GroupCompletion.class, "unacked");
-    private static final AtomicIntegerFieldUpdater<GroupCompletion> UNSENT =
-            AtomicIntegerFieldUpdater.newUpdater(GroupCompletion.class, "unsent");
     private volatile int unacked;
-    private volatile int unsent;
 
     /**
      * @param size records in the group, all counted before the first is published so that an early
@@ -34,15 +31,9 @@ public final class GroupCompletion extends TimedCompletion<Void> {
     public GroupCompletion(int size, String topic, long startNanos, NanoClock clock, Accounting accounting) {
         super(topic, startNanos, clock, accounting);
         this.unacked = size;
-        this.unsent = size;
         if (size == 0) {
             complete(null);
         }
-    }
-
-    @Override
-    public void sentToKafka() {
-        UNSENT.decrementAndGet(this);
     }
 
     @Override
@@ -50,10 +41,5 @@ public final class GroupCompletion extends TimedCompletion<Void> {
         if (UNACKED.decrementAndGet(this) == 0) {
             succeedWith(null);
         }
-    }
-
-    @Override
-    SendTimeoutException.Stage stage() {
-        return unsent <= 0 ? SendTimeoutException.Stage.AWAITING_ACK : SendTimeoutException.Stage.IN_RING;
     }
 }

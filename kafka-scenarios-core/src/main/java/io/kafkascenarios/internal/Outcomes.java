@@ -5,8 +5,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import io.kafkascenarios.FailedRecord;
 
 /**
- * Gives each record that left the ring its one outcome: delivered or failed. The only place where
- * {@link Accounting#delivered} and {@link Accounting#failed} move.
+ * Gives each record that left the ring its one outcome: delivered, failed or withdrawn. The only place
+ * where {@link Accounting#delivered}, {@link Accounting#failed} and {@link Accounting#withdrawn} move.
  *
  * <p>Order within an outcome: the waiter's future first, the report next, the counter last. A record
  * seen settled in the counters therefore has its future completed, and the flusher can tell that
@@ -104,14 +104,22 @@ public final class Outcomes {
     }
 
     /**
+     * Flusher thread: a record its deadline withdrew from the ring, skipped. Its future was failed by
+     * the deadline ({@code SendTimeoutException}, stage {@code IN_RING}); nothing is reported.
+     */
+    void withdrawn() {
+        accounting.withdrawn.increment();
+    }
+
+    /**
      * Flusher thread: whether every record handed out so far has its outcome. Exact when no record is
      * being handed out meanwhile (the flusher is the only one that does): the counters only grow, and
      * never past {@code handled}.
      *
      * @param handled records the flusher has taken from the ring
-     * @return true if all of them are delivered or failed
+     * @return true if all of them are delivered, failed or withdrawn
      */
     boolean settled(long handled) {
-        return accounting.delivered.sum() + accounting.failed.sum() >= handled;
+        return accounting.delivered.sum() + accounting.failed.sum() + accounting.withdrawn.sum() >= handled;
     }
 }

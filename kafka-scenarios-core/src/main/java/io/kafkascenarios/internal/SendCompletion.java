@@ -8,13 +8,11 @@ import io.kafkascenarios.SendTimeoutException;
  * The future of one {@code send}: completed exactly once, by the broker's answer, a failure, or its
  * deadline, whichever comes first.
  *
- * <p>Threads: created on the caller thread; {@link #sentToKafka} on the flusher thread; success and
+ * <p>Threads: created on the caller thread; {@link #takeForSend} on the flusher thread; success and
  * failure on Kafka's I/O thread (or the flusher when Kafka throws); the deadline on the producer's
  * deadline thread.
  */
 public final class SendCompletion extends TimedCompletion<RecordMetadata> {
-    private volatile boolean sent;
-
     /**
      * @param topic the record's topic, for messages
      * @param startNanos when send was called, on {@code clock}
@@ -25,20 +23,8 @@ public final class SendCompletion extends TimedCompletion<RecordMetadata> {
         super(topic, startNanos, clock, accounting);
     }
 
-    /** The record was handed to Kafka. Flusher thread. */
-    @Override
-    public void sentToKafka() {
-        sent = true;
-    }
-
     @Override
     public void succeed(RecordMetadata metadata) {
         succeedWith(metadata);
-    }
-
-    @Override
-    SendTimeoutException.Stage stage() {
-        // Scheduled only once the record is in the ring: a caller that finds no space fails at once.
-        return sent ? SendTimeoutException.Stage.AWAITING_ACK : SendTimeoutException.Stage.IN_RING;
     }
 }

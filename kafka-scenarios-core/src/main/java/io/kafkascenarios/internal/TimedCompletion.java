@@ -3,12 +3,19 @@ package io.kafkascenarios.internal;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import io.kafkascenarios.SendTimeoutException;
 
 /**
  * A future that someone waits for with a deadline: completed exactly once, by the outcome or by
  * {@link #run} at the deadline, whichever comes first; the outcome cancels the scheduled deadline.
+ *
+ * <p>Withdrawal: the record (or group) is {@code QUEUED} in the ring until the flusher takes its
+ * first record ({@link #takeForSend}: {@code TAKEN}). A deadline that finds it still queued moves it
+ * to {@code WITHDRAWN} by the same CAS, so exactly one of the two wins: either the flusher skips
+ * every record of it and none is ever written ({@code IN_RING}, withdrawn), or Kafka has (or is
+ * about to have) one, and it may still be written ({@code AWAITING_ACK}).
  *
  * <p>Threads: created on the caller thread; {@link #deadline} once on the caller thread; outcomes on
  * Kafka's I/O thread, the flusher or the closer; {@link #run} on the producer's deadline thread.
@@ -17,11 +24,18 @@ import io.kafkascenarios.SendTimeoutException;
  * @param <T> what the future gives
  */
 abstract class TimedCompletion<T> extends CompletableFuture<T> implements RecordCompletion, Runnable {
+    private static final int QUEUED = 0;
+    private static final int TAKEN = 1;
+    private static final int WITHDRAWN = 2;
+    @SuppressWarnings("rawtypes")
+    private static final AtomicIntegerFieldUpdater<TimedCompletion> STATE =
+            AtomicIntegerFieldUpdater.newUpdater(TimedCompletion.class, "state");
     private final String topic;
     private final long startNanos;
     private final NanoClock clock;
     private final Accounting accounting;
     private volatile Future<?> deadline;
+    private volatile int state;
 
     /**
      * @param topic the (first) record's topic, for messages
@@ -65,13 +79,32 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
         }
     }
 
-    /** @return where the time went, as the deadline passes */
-    abstract SendTimeoutException.Stage stage();
+    /** Flusher thread: the first record of this completion taken wins against the deadline. */
+    @Override
+    public final boolean takeForSend() {
+        int s = state;
+        if (s == TAKEN) {
+            return true; // a later record of a group already on its way
+        }
+        // Only the deadline moves QUEUED to WITHDRAWN: a failed CAS means withdrawn.
+        return s == QUEUED && STATE.compareAndSet(this, QUEUED, TAKEN);
+    }
 
-    /** The deadline passed. */
+    /**
+     * Withdraws every record of this completion still in the ring, if the flusher has taken none.
+     * Any thread (the deadline thread, or a {@code sendAll} caller giving up on ring space).
+     *
+     * @return true if withdrawn: none of its records will be written
+     */
+    public final boolean withdraw() {
+        return STATE.compareAndSet(this, QUEUED, WITHDRAWN);
+    }
+
+    /** The deadline passed: withdraws the record if it is still in the ring, then fails the future. */
     @Override
     public final void run() {
-        SendTimeoutException.Stage stage = stage();
+        boolean withdrawn = withdraw();
+        SendTimeoutException.Stage stage = withdrawn ? SendTimeoutException.Stage.IN_RING : SendTimeoutException.Stage.AWAITING_ACK;
         if (completeExceptionally(new SendTimeoutException(stage, Duration.ofNanos(clock.nanoTime() - startNanos), topic))) {
             accounting.sendTimedOut(stage);
         }

@@ -163,7 +163,8 @@ class FlusherTest {
 
     private static class TestCompletion implements RecordCompletion {
         @Override
-        public void sentToKafka() {
+        public boolean takeForSend() {
+            return true;
         }
 
         @Override

@@ -22,7 +22,8 @@ class OutcomesTest {
     /** A completion that throws an Error, as an out-of-memory in a future's dependent stage would. */
     private static final class ThrowingCompletion implements RecordCompletion {
         @Override
-        public void sentToKafka() {
+        public boolean takeForSend() {
+            return true;
         }
 
         @Override

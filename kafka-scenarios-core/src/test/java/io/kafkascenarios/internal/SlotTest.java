@@ -58,7 +58,7 @@ class SlotTest {
     @Test
     void abortingAndMarkingDropTheCompletion() {
         slot.setRecord("t", -1, -1, null, new byte[1], null, new RecordCompletion() {
-            public void sentToKafka() { }
+            public boolean takeForSend() { return true; }
             public void succeed(org.apache.kafka.clients.producer.RecordMetadata metadata) { }
             public void fail(Throwable cause) { }
         });

@@ -64,7 +64,9 @@ public final class RingProducerMetrics implements MeterBinder {
                 Tags.of("outcome", "discarded"), RingStats::discarded);
         counter(registry, "kafkascenarios.producer.records", "records Kafka refused or that could not be sent",
                 Tags.of("outcome", "failed"), RingStats::failed);
-        gauge(registry, "kafkascenarios.producer.pending", "records offered and not yet delivered, discarded or failed",
+        counter(registry, "kafkascenarios.producer.records", "records of send/sendAll withdrawn from the ring by their deadline, never written",
+                Tags.of("outcome", "withdrawn"), RingStats::withdrawn);
+        gauge(registry, "kafkascenarios.producer.pending", "records offered and not yet delivered, discarded, failed or withdrawn",
                 RingStats::pending);
         gauge(registry, "kafkascenarios.producer.ring.capacity", "slots in the ring", RingStats::ringCapacity);
         gauge(registry, "kafkascenarios.producer.ring.remaining", "free slots in the ring", RingStats::ringRemaining);

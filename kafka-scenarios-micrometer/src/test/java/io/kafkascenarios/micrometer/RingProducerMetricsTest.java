@@ -76,6 +76,7 @@ class RingProducerMetricsTest {
         assertThat(counter("kafkascenarios.producer.records", "delivered")).isEqualTo(s.delivered());
         assertThat(counter("kafkascenarios.producer.records", "discarded")).isEqualTo(s.discarded());
         assertThat(counter("kafkascenarios.producer.records", "failed")).isEqualTo(s.failed());
+        assertThat(counter("kafkascenarios.producer.records", "withdrawn")).isEqualTo(s.withdrawn());
         assertThat(registry.get("kafkascenarios.producer.pending").gauge().value()).isEqualTo(s.pending());
         assertThat(registry.get("kafkascenarios.producer.ring.capacity").gauge().value()).isEqualTo(64);
         assertThat(registry.get("kafkascenarios.producer.ring.remaining").gauge().value()).isEqualTo(s.ringRemaining());
