@@ -16,12 +16,15 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.SendTimeoutException;
 
 /**
  * The request-reply example: an HTTP service on the JDK's {@code HttpServer} whose handler produces the
  * request body to Kafka and answers with the outcome. The request shares the record's fate: 200 with
- * {@code partition/offset} once the broker acknowledged it, 503 with the reason when it failed or its
- * deadline passed. The service itself never crashes or hangs on a Kafka failure. The header
+ * {@code partition/offset} once the broker acknowledged it; 503 with the reason when it failed, or its
+ * deadline passed before Kafka had it (withdrawn: nothing was written, a retry is safe); 504 when the
+ * deadline passed while Kafka had it (it may still be written). The service itself never crashes or
+ * hangs on a Kafka failure. The header
  * {@code X-Kafka-Nanos} says how long the handler waited for Kafka.
  *
  * <p>Threads: the server's request threads call {@link RingProducer#send} and wait on the future.
@@ -52,8 +55,10 @@ public final class ProduceService implements AutoCloseable {
                     respond(exchange, 200, md.partition() + "/" + md.offset());
                 } catch (ExecutionException e) {
                     // Kafka failed the record or its deadline passed: fail this request, keep serving.
+                    // 503: nothing was written, a retry is safe; 504: the record may still be written.
                     exchange.getResponseHeaders().add("X-Kafka-Nanos", Long.toString(System.nanoTime() - start));
-                    respond(exchange, 503, e.getCause().toString());
+                    boolean mayBeWritten = e.getCause() instanceof SendTimeoutException t && t.mayBeWritten();
+                    respond(exchange, mayBeWritten ? 504 : 503, e.getCause().toString());
                 } catch (IllegalArgumentException | IllegalStateException e) {
                     respond(exchange, e instanceof IllegalArgumentException ? 400 : 503, e.getMessage());
                 } catch (InterruptedException e) {
