@@ -35,7 +35,12 @@ public final class SendTimeoutException extends TimeoutException {
          */
         IN_RING,
         /** Handed to Kafka (or being handed), waiting for the broker's acknowledgement: it may still be written. */
-        AWAITING_ACK
+        AWAITING_ACK,
+        /**
+         * A request of a {@link io.kafkascenarios.reply.RequestReplyClient}: written and acknowledged,
+         * no reply within the deadline (the replier is down, slow, or its reply was lost).
+         */
+        AWAITING_REPLY
     }
 
     private final Stage stage;
@@ -48,7 +53,7 @@ public final class SendTimeoutException extends TimeoutException {
      * @param topic the record's topic
      */
     public SendTimeoutException(Stage stage, Duration elapsed, String topic) {
-        this(stage, elapsed, topic, stage == Stage.AWAITING_ACK);
+        this(stage, elapsed, topic, stage == Stage.AWAITING_ACK || stage == Stage.AWAITING_REPLY);
     }
 
     /**
@@ -77,6 +82,9 @@ public final class SendTimeoutException extends TimeoutException {
                 where = "in the ring, not yet handed to Kafka (flusher behind or blocked, e.g. broker unreachable);"
                         + " withdrawn: it will not be written";
                 break;
+            case AWAITING_REPLY:
+                where = "waiting for the reply (the request was written and acknowledged)";
+                break;
             default:
                 where = "handed to Kafka, waiting for the broker's acknowledgement; it may still be written";
                 break;
@@ -85,7 +93,8 @@ public final class SendTimeoutException extends TimeoutException {
     }
 
     /**
-     * @return true if the record may still be written to the topic ({@link Stage#AWAITING_ACK}, or a
+     * @return true if the record may still be written to the topic, or was ({@link Stage#AWAITING_ACK},
+     *         {@link Stage#AWAITING_REPLY}, or a
      *         group's enqueued part already taken by the flusher); false if it never will be (withdrawn
      *         from the ring, or never enqueued)
      */

@@ -31,7 +31,7 @@ public final class Accounting {
     /** KafkaProducers replaced after a fatal error. */
     public final LongAdder producerReplacements = new LongAdder();
     /** send/sendAll futures failed by their deadline, by {@code SendTimeoutException.Stage} ordinal. */
-    public final LongAdder[] sendTimeouts = {new LongAdder(), new LongAdder(), new LongAdder()};
+    public final LongAdder[] sendTimeouts = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
 
     /** Epoch ms of the last acknowledgement, 0 before any: for health probes. */
     private volatile long lastDeliveryMillis;
