@@ -106,6 +106,19 @@ enum Scenario {
             }
         }
     },
+    ROUND_TRIP("round-trip", RoundTripBenchmark.class, null, false, true) {
+        @Override
+        void rows(ResultTable t) {
+            for (String threads : new String[] {"1", "16"}) {
+                String ours = m(RoundTripBenchmark.class, "ringRoundTrip" + threads);
+                String raw = m(RoundTripBenchmark.class, "rawRoundTrip" + threads);
+                String who = "request->reply over Kafka (raw: a hand-written correlated consumer), " + threads
+                        + (threads.equals("1") ? " request" : " concurrent requests");
+                t.timeRow(who + ", p50", ours, raw, "50.0");
+                t.timeRow(who + ", p99", ours, raw, "99.0");
+            }
+        }
+    },
     STREAM_PROCESSOR("stream-processor", StreamProcessorBenchmark.class, null, false, true) {
         @Override
         void rows(ResultTable t) {
@@ -143,7 +156,7 @@ enum Scenario {
      * The order the suite runs them in: the ring alone first (it needs no broker), then the
      * comparisons, the broker-down ones last (they stop the broker).
      */
-    static final List<Scenario> RUN_ORDER = List.of(RING_ALONE, CALLER_HOOKS, TELEMETRY, TELEMETRY_PACED, LOGBACK, DELIVERED, REQUEST_REPLY,
+    static final List<Scenario> RUN_ORDER = List.of(RING_ALONE, CALLER_HOOKS, TELEMETRY, TELEMETRY_PACED, LOGBACK, DELIVERED, REQUEST_REPLY, ROUND_TRIP,
             STREAM_PROCESSOR, IDLE, BROKER_DOWN_RING, BROKER_DOWN_RAW);
 
     /** The step's name: its JSON file is {@code <name>.json}. */
