@@ -371,7 +371,7 @@ public final class RingProducer implements AutoCloseable {
         long start = clock.nanoTime();
         checkRecord(topic, partition, timestamp, key, value, headers);
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        SendCompletion completion = new SendCompletion(topic, start, clock, accounting);
+        SendCompletion completion = new SendCompletion(topic, start, clock, accounting, engine.deadlineCancels());
         long sequence = ring.claimWaiting(start, sendWaitsForSpace ? timeoutNanos : 0, 1);
         if (sequence == Ring.CLOSED) {
             throw closed();
@@ -446,7 +446,8 @@ public final class RingProducer implements AutoCloseable {
             checkRecord(r.topic(), partitionOf(r), timestampOf(r), r.key(), r.value(), headers[i]);
         }
         long timeoutNanos = timeout == null ? sendTimeoutNanos : toNanos(timeout);
-        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : topicOf(taken[0]), start, clock, accounting);
+        GroupCompletion group = new GroupCompletion(size, size == 0 ? null : topicOf(taken[0]), start, clock, accounting,
+                engine.deadlineCancels());
         for (int i = 0; i < size; i++) {
             @SuppressWarnings("unchecked")
             ProducerRecord<byte[], byte[]> r = (ProducerRecord<byte[], byte[]>) taken[i];

@@ -70,6 +70,7 @@ public final class Engine {
     }
 
     private final Accounting accounting = new Accounting();
+    private final DeadlineCancels deadlineCancels = new DeadlineCancels();
     private final NanoClock clock;
     private final Ring ring;
     private final Reporter reporter;
@@ -129,6 +130,11 @@ public final class Engine {
         return ring;
     }
 
+    /** @return where completed futures leave their deadlines to be cancelled */
+    public DeadlineCancels deadlineCancels() {
+        return deadlineCancels;
+    }
+
     /** @return the counters */
     public Accounting accounting() {
         return accounting;
@@ -162,6 +168,7 @@ public final class Engine {
             }
         }
         try {
+            deadlineCancels.drain(); // this thread takes the scheduler's lock anyway; see DeadlineCancels
             return d.schedule(onDeadline, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closedMeanwhile) {
             return null;

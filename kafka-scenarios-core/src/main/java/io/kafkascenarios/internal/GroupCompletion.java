@@ -27,9 +27,11 @@ public final class GroupCompletion extends TimedCompletion<Void> {
      * @param startNanos when sendAll was called, on {@code clock}
      * @param clock the producer's clock
      * @param accounting counts a timeout by stage
+     * @param cancels where its deadline goes to be cancelled once it completes
      */
-    public GroupCompletion(int size, String topic, long startNanos, NanoClock clock, Accounting accounting) {
-        super(topic, startNanos, clock, accounting);
+    public GroupCompletion(int size, String topic, long startNanos, NanoClock clock, Accounting accounting,
+                          DeadlineCancels cancels) {
+        super(topic, startNanos, clock, accounting, cancels);
         this.unacked = size;
         if (size == 0) {
             complete(null);

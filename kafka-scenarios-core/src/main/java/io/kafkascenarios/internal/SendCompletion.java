@@ -18,9 +18,11 @@ public final class SendCompletion extends TimedCompletion<RecordMetadata> {
      * @param startNanos when send was called, on {@code clock}
      * @param clock the producer's clock
      * @param accounting counts a timeout by stage
+     * @param cancels where its deadline goes to be cancelled once it completes
      */
-    public SendCompletion(String topic, long startNanos, NanoClock clock, Accounting accounting) {
-        super(topic, startNanos, clock, accounting);
+    public SendCompletion(String topic, long startNanos, NanoClock clock, Accounting accounting,
+                          DeadlineCancels cancels) {
+        super(topic, startNanos, clock, accounting, cancels);
     }
 
     @Override

@@ -34,6 +34,7 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
     private final long startNanos;
     private final NanoClock clock;
     private final Accounting accounting;
+    private final DeadlineCancels cancels;
     private volatile Future<?> deadline;
     private volatile int state;
 
@@ -42,12 +43,14 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
      * @param startNanos when the caller started, on {@code clock}
      * @param clock the producer's clock, for the elapsed time a timeout reports
      * @param accounting counts timeouts by stage
+     * @param cancels where a completed future's deadline goes to be cancelled off the completing thread
      */
-    TimedCompletion(String topic, long startNanos, NanoClock clock, Accounting accounting) {
+    TimedCompletion(String topic, long startNanos, NanoClock clock, Accounting accounting, DeadlineCancels cancels) {
         this.topic = topic;
         this.startNanos = startNanos;
         this.clock = clock;
         this.accounting = accounting;
+        this.cancels = cancels;
     }
 
     /** @param deadline the scheduled {@link #run}, cancelled on completion. Caller thread, once. */
@@ -75,7 +78,7 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
     private void cancelDeadline() {
         Future<?> d = deadline;
         if (d != null) {
-            d.cancel(false);
+            cancels.later(d); // not here: this is often Kafka's I/O thread, and cancelling takes a lock
         }
     }
 
