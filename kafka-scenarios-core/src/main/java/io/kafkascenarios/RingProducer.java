@@ -377,7 +377,12 @@ public final class RingProducer implements AutoCloseable {
             throw closed();
         }
         if (sequence == Ring.NO_SLOT) {
-            completion.fail(noSpace(start, topic, false));
+            Exception cause = noSpace(start, topic, false);
+            if (cause instanceof SendTimeoutException noRoom) {
+                completion.failTimedOut(noRoom); // counted by its stage
+            } else {
+                completion.fail(cause);
+            }
             return completion;
         }
         publishRecord(sequence, topic, partition, timestamp, key, value, headers, completion);
@@ -397,7 +402,6 @@ public final class RingProducer implements AutoCloseable {
             return new InterruptException("interrupted while waiting for ring space; the record was not enqueued"
                     + (partWritten ? " (the part of the group already enqueued may still be written)" : ""));
         }
-        accounting.sendTimedOut(SendTimeoutException.Stage.RING_SPACE);
         return new SendTimeoutException(SendTimeoutException.Stage.RING_SPACE,
                 Duration.ofNanos(clock.nanoTime() - start), topic, partWritten);
     }
@@ -462,7 +466,12 @@ public final class RingProducer implements AutoCloseable {
             if (sequence == Ring.NO_SLOT) {
                 // The enqueued part is withdrawn with the group unless the flusher has taken some of it.
                 boolean partWritten = i > 0 && !group.withdraw();
-                group.fail(noSpace(start, r.topic(), partWritten));
+                Exception cause = noSpace(start, r.topic(), partWritten);
+                if (cause instanceof SendTimeoutException noRoom) {
+                    group.failTimedOut(noRoom); // counted only if not failed first by a flusher skipping the withdrawn part
+                } else {
+                    group.fail(cause);
+                }
                 break;
             }
             try {

@@ -25,7 +25,7 @@ public final class DeadlineCancels {
     }
 
     /** Caller thread, before it schedules a deadline: cancels up to a few queued tasks. */
-    void drain() {
+    public void drain() {
         for (int i = 0; i < DRAIN_PER_SCHEDULE; i++) {
             Future<?> f = queue.poll();
             if (f == null) {

@@ -247,8 +247,9 @@ public final class Engine {
     public long pending() {
         long delivered = accounting.delivered.sum();
         long failed = accounting.failed.sum();
+        long withdrawn = accounting.withdrawn.sum();
         long nonRecords = accounting.nonRecords.sum();
-        return ring.cursor() + 1 - nonRecords - delivered - failed;
+        return ring.cursor() + 1 - nonRecords - delivered - failed - withdrawn;
     }
 
     /** One close, its "failed before" baseline captured before the ring closed, and its result. */

@@ -149,7 +149,7 @@ public final class Flusher implements Runnable {
             if (completion != null && !completion.takeForSend()) {
                 // Its deadline withdrew it while it waited here: it must never reach Kafka.
                 ring.release(sequence);
-                outcomes.withdrawn();
+                outcomes.withdrawn(completion);
                 return;
             }
             OutgoingRecord record;

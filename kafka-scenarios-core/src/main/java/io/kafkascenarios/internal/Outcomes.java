@@ -104,11 +104,16 @@ public final class Outcomes {
     }
 
     /**
-     * Flusher thread: a record its deadline withdrew from the ring, skipped. Its future was failed by
-     * the deadline ({@code SendTimeoutException}, stage {@code IN_RING}); nothing is reported.
+     * Flusher thread: a record its deadline withdrew from the ring, skipped. Its future fails with a
+     * {@code SendTimeoutException} of stage {@code IN_RING} (here, if the deadline has not yet); nothing
+     * is reported.
      */
-    void withdrawn() {
-        accounting.withdrawn.increment();
+    void withdrawn(RecordCompletion completion) {
+        try {
+            completion.failWithdrawn(); // the future first: the deadline that won may still be on its way
+        } finally {
+            accounting.withdrawn.increment();
+        }
     }
 
     /**

@@ -20,6 +20,13 @@ public interface RecordCompletion {
      */
     boolean takeForSend();
 
+    /**
+     * Flusher thread, after {@link #takeForSend} said false: makes sure the future has failed (the
+     * deadline that withdrew the record may not have failed it yet) before the record is counted as
+     * withdrawn: a future first, the counter last, as for every outcome.
+     */
+    void failWithdrawn();
+
     /** @param metadata where the broker stored the record */
     void succeed(RecordMetadata metadata);
 

@@ -106,10 +106,43 @@ abstract class TimedCompletion<T> extends CompletableFuture<T> implements Record
     /** The deadline passed: withdraws the record if it is still in the ring, then fails the future. */
     @Override
     public final void run() {
-        boolean withdrawn = withdraw();
-        SendTimeoutException.Stage stage = withdrawn ? SendTimeoutException.Stage.IN_RING : SendTimeoutException.Stage.AWAITING_ACK;
-        if (completeExceptionally(new SendTimeoutException(stage, Duration.ofNanos(clock.nanoTime() - startNanos), topic))) {
-            accounting.sendTimedOut(stage);
+        if (isDone()) {
+            return; // answered, failed or cancelled first (its cancel may still be queued): nothing to withdraw
         }
+        if (withdraw()) {
+            failWithdrawn();
+        } else {
+            failTimedOut(new SendTimeoutException(SendTimeoutException.Stage.AWAITING_ACK,
+                    Duration.ofNanos(clock.nanoTime() - startNanos), topic));
+        }
+    }
+
+    @Override
+    public final void failWithdrawn() {
+        failTimedOut(new SendTimeoutException(SendTimeoutException.Stage.IN_RING, Duration.ofNanos(clock.nanoTime() - startNanos),
+                topic));
+    }
+
+    /**
+     * Fails the future with a timeout, counted by its stage if this completed it: whoever completes
+     * first (the deadline, the flusher skipping a withdrawn record, a caller out of ring space) counts.
+     *
+     * @param timeout the failure
+     */
+    public final void failTimedOut(SendTimeoutException timeout) {
+        if (completeExceptionally(timeout)) {
+            cancelDeadline();
+            accounting.sendTimedOut(timeout.stage());
+        }
+    }
+
+    /** Cancelling the future cancels its deadline too: it withdraws nothing and counts nothing. */
+    @Override
+    public final boolean cancel(boolean mayInterruptIfRunning) {
+        boolean cancelled = super.cancel(mayInterruptIfRunning);
+        if (cancelled) {
+            cancelDeadline();
+        }
+        return cancelled;
     }
 }

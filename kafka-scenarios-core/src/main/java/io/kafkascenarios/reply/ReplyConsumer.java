@@ -39,6 +39,8 @@ final class ReplyConsumer {
     private final CountDownLatch ready = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean closing;
+    /** Why the thread stopped on its own, or null. */
+    private volatile Throwable failure;
 
     /**
      * @param config the consumer's settings; {@code bootstrap.servers} at least
@@ -65,7 +67,12 @@ final class ReplyConsumer {
     }
 
     boolean isReady() {
-        return ready.getCount() == 0;
+        return ready.getCount() == 0 && failure == null;
+    }
+
+    /** @return why the consumer stopped on its own, or null while it runs */
+    Throwable failure() {
+        return failure;
     }
 
     boolean awaitReady(Duration timeout) throws InterruptedException {
@@ -89,7 +96,8 @@ final class ReplyConsumer {
             // close() woke it up
         } catch (RuntimeException | Error e) {
             if (!closing) {
-                LOG.error("the reply consumer of {} stopped: requests will time out", topic, e);
+                failure = e; // no longer ready: new requests are refused with this cause
+                LOG.error("the reply consumer of {} stopped: outstanding requests will time out, new ones are refused", topic, e);
             }
         } finally {
             consumer.close(Duration.ofSeconds(5));

@@ -23,6 +23,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 
 import io.kafkascenarios.RingProducer;
 import io.kafkascenarios.SendTimeoutException;
+import io.kafkascenarios.internal.DeadlineCancels;
 
 /**
  * Request→reply over Kafka: {@link #request} sends a record through a {@link RingProducer} with a
@@ -77,6 +78,7 @@ public final class RequestReplyClient implements AutoCloseable {
     private final Header replyPartitionHeader;
     private final ScheduledThreadPoolExecutor deadlines;
     private final ReplyConsumer replies;
+    private final DeadlineCancels cancels = new DeadlineCancels();
     private final LongAdder requests = new LongAdder();
     private final LongAdder answered = new LongAdder();
     private final LongAdder timedOut = new LongAdder();
@@ -116,7 +118,10 @@ public final class RequestReplyClient implements AutoCloseable {
         return new Builder(producer, consumerConfig);
     }
 
-    /** @return true once the reply consumer is assigned and positioned: requests are accepted */
+    /**
+     * @return true once the reply consumer is assigned and positioned, and for as long as it runs:
+     *         requests are accepted
+     */
     public boolean isReady() {
         return replies.isReady();
     }
@@ -169,8 +174,11 @@ public final class RequestReplyClient implements AutoCloseable {
         }
         if (!replies.isReady()) {
             rejected.increment();
-            return CompletableFuture.failedFuture(new IllegalStateException("not ready: the reply consumer of '" + replyTopic
-                    + "' is not assigned and positioned yet (see awaitReady); a reply could be missed"));
+            Throwable died = replies.failure();
+            return CompletableFuture.failedFuture(died != null
+                    ? new IllegalStateException("not ready: the reply consumer of '" + replyTopic + "' stopped: " + died, died)
+                    : new IllegalStateException("not ready: the reply consumer of '" + replyTopic
+                            + "' is not assigned and positioned yet (see awaitReady); a reply could be missed"));
         }
         if (outstanding.incrementAndGet() > maxPending) {
             outstanding.decrementAndGet();
@@ -182,6 +190,19 @@ public final class RequestReplyClient implements AutoCloseable {
         long id = sequence.incrementAndGet();
         Request request = new Request(id, topic, start);
         pending.put(id, request); // before the send: a fast replier can answer before its future completes
+        if (closed) { // close() sets the flag, then fails what is pending: one of the two sees the other
+            forget(request);
+            throw new IllegalStateException("the request-reply client of " + replyTopic + " is closed");
+        }
+        // The deadline first, from the request's start: a send that waits for ring space spends the
+        // same budget, and nothing can be refused after the record may have been sent.
+        try {
+            cancels.drain();
+            request.deadline = deadlines.schedule(() -> onDeadline(request), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            forget(request);
+            throw new IllegalStateException("the request-reply client of " + replyTopic + " is closed");
+        }
         Header correlation = new RecordHeader(headers.correlation(), ByteBuffer.allocate(16).putLong(instanceId).putLong(id).array());
         Header[] h = replyPartitionHeader == null ? new Header[] {correlation, replyTopicHeader}
                 : new Header[] {correlation, replyTopicHeader, replyPartitionHeader};
@@ -189,15 +210,13 @@ public final class RequestReplyClient implements AutoCloseable {
         try {
             sent = producer.send(topic, RingProducer.ANY_PARTITION, RingProducer.NO_TIMESTAMP, key, value, h, timeout);
         } catch (RuntimeException | Error e) {
-            forget(request); // bad input or a closed producer: thrown, as send throws it
-            throw e;
+            if (forget(request)) {
+                request.deadline.cancel(false);
+            }
+            throw e; // bad input or a closed producer: thrown, as send throws it
         }
         requests.increment();
         request.sent = sent;
-        request.deadline = deadlines.schedule(() -> onDeadline(request), Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-        if (request.isDone()) {
-            request.deadline.cancel(false); // answered before its deadline was set
-        }
         sent.whenComplete((md, e) -> onSent(request, e));
         return request;
     }
@@ -218,8 +237,8 @@ public final class RequestReplyClient implements AutoCloseable {
     /** The client's deadline thread. The send's own deadline fails a request still on its way to Kafka. */
     private void onDeadline(Request request) {
         request.deadlinePassed = true; // then read the send: see onSent, which reads them the other way round
-        CompletableFuture<RecordMetadata> sent = request.sent;
-        if (sent.isDone() && !sent.isCompletedExceptionally()) {
+        CompletableFuture<RecordMetadata> sent = request.sent; // null: not sent yet; its own deadline fails it
+        if (sent != null && sent.isDone() && !sent.isCompletedExceptionally()) {
             replyTimedOut(request);
         }
     }
@@ -262,15 +281,18 @@ public final class RequestReplyClient implements AutoCloseable {
         outstanding.decrementAndGet();
         java.util.concurrent.Future<?> d = request.deadline;
         if (d != null) {
-            d.cancel(false);
+            cancels.later(d); // not here: this may be Kafka's I/O thread, and cancelling takes the scheduler's lock
         }
         return true;
     }
 
-    private void forget(Request request) {
+    /** @return true if the request was still pending: it is not any more, and nothing was counted */
+    private boolean forget(Request request) {
         if (pending.remove(request.id, request)) {
             outstanding.decrementAndGet();
+            return true;
         }
+        return false;
     }
 
     /** @return the counts now */

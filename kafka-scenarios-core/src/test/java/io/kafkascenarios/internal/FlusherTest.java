@@ -168,6 +168,10 @@ class FlusherTest {
         }
 
         @Override
+        public void failWithdrawn() {
+        }
+
+        @Override
         public void succeed(RecordMetadata metadata) {
         }
 

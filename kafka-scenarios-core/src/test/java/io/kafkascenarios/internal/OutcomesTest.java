@@ -27,6 +27,10 @@ class OutcomesTest {
         }
 
         @Override
+        public void failWithdrawn() {
+        }
+
+        @Override
         public void succeed(RecordMetadata metadata) {
             throw new OutOfMemoryError("test: succeed");
         }

@@ -59,6 +59,7 @@ class SlotTest {
     void abortingAndMarkingDropTheCompletion() {
         slot.setRecord("t", -1, -1, null, new byte[1], null, new RecordCompletion() {
             public boolean takeForSend() { return true; }
+            public void failWithdrawn() { }
             public void succeed(org.apache.kafka.clients.producer.RecordMetadata metadata) { }
             public void fail(Throwable cause) { }
         });
