@@ -100,6 +100,37 @@ final class ClusterAdmin implements AutoCloseable {
     }
 
     /**
+     * @return the partition's leader's node id, or -1 while it has none
+     * @throws IllegalStateException if the topic cannot be described
+     */
+    int leaderOf(String topic, int partition) {
+        org.apache.kafka.common.Node leader = describe(topic).partitions().get(partition).leader();
+        return leader == null ? -1 : leader.id();
+    }
+
+    /** @return the in-sync replicas' node ids of the partition */
+    List<Integer> isrOf(String topic, int partition) {
+        List<Integer> ids = new ArrayList<>();
+        describe(topic).partitions().get(partition).isr().forEach(n -> ids.add(n.id()));
+        return ids;
+    }
+
+    private org.apache.kafka.clients.admin.TopicDescription describe(String topic) {
+        try {
+            return admin().describeTopics(List.of(topic),
+                    new org.apache.kafka.clients.admin.DescribeTopicsOptions().timeoutMs(CALL_TIMEOUT_MS))
+                    .allTopicNames().get(CALL_TIMEOUT_MS + 1_000L, TimeUnit.MILLISECONDS).get(topic);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not describe topic '" + topic + "': " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("describeTopics('" + topic + "') did not answer", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing topic '" + topic + "'", e);
+        }
+    }
+
+    /**
      * Retries {@code ListOffsets(latest)} for all partitions until it succeeds for all of them.
      *
      * @throws IllegalStateException at the deadline, with the last error as cause

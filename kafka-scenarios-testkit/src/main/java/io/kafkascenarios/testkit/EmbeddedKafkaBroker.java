@@ -80,7 +80,9 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     private final BrokerLauncher launcher;
     private final Map<String, String> overrides;
     private final Duration startTimeout;
-    private final String clusterId = Uuid.randomUuid().toString();
+    private final String clusterId;
+    /** This broker's place in an {@link EmbeddedKafkaCluster}, or null for a single broker. */
+    private final ClusterNode node;
     private final BrokerFiles files;
     private final ClusterAdmin admin;
     private final Thread cleanupHook;
@@ -89,7 +91,20 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     private volatile int controllerPort;
     private volatile boolean closed;
 
+    /**
+     * One node of an {@link EmbeddedKafkaCluster}: its id, the cluster's id, its fixed ports and the
+     * controller quorum of all nodes.
+     */
+    record ClusterNode(int nodeId, String clusterId, int brokerPort, int controllerPort, String voters) {
+    }
+
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
+        this(builder, null);
+    }
+
+    private EmbeddedKafkaBroker(Builder builder, ClusterNode node) throws IOException {
+        this.node = node;
+        this.clusterId = node == null ? Uuid.randomUuid().toString() : node.clusterId();
         this.mode = builder.mode;
         this.launcher = mode == Mode.IN_PROCESS ? new InProcessLauncher() : new ChildJvmLauncher(builder.jvmOptions);
         this.overrides = Collections.unmodifiableMap(new LinkedHashMap<>(builder.overrides));
@@ -409,7 +424,49 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
 
     @Override
     public String toString() {
-        return "EmbeddedKafkaBroker[" + mode + ", " + bootstrapServers() + ", " + files.dataDir() + "]";
+        return "EmbeddedKafkaBroker[" + mode + (node == null ? "" : ", node " + node.nodeId()) + ", " + bootstrapServers()
+                + ", " + files.dataDir() + "]";
+    }
+
+    /**
+     * This broker's {@code node.id}: {@link #NODE_ID} for a single broker, 1..n in a cluster. Any thread.
+     *
+     * @return the node id
+     */
+    public int nodeId() {
+        return node == null ? NODE_ID : node.nodeId();
+    }
+
+    // ------------------------------------------------------------------------------------------ cluster nodes
+
+    /** A node of a cluster, not started: {@link #prepareNode()}, then {@link #launchNode} on every node at once. */
+    static EmbeddedKafkaBroker clusterNode(Builder builder, ClusterNode node) {
+        try {
+            return new EmbeddedKafkaBroker(builder, node);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not create a temporary data directory", e);
+        }
+    }
+
+    /** Writes the node's config and formats its log directory with the cluster's id. */
+    synchronized void prepareNode() {
+        brokerPort = node.brokerPort();
+        controllerPort = node.controllerPort();
+        files.writeConfig(brokerProperties(), "kafka-scenarios-testkit " + mode + " cluster node " + node.nodeId());
+        files.format(clusterId);
+    }
+
+    /**
+     * Starts the node's process and waits until it is ready. A node's start returns only once a
+     * quorum of controllers is up, so the cluster launches its nodes on threads of their own.
+     */
+    void launchNode(long deadlineNanos) {
+        launcher.launch(files, bootstrapServers(), deadlineNanos);
+    }
+
+    /** Waits until the node is registered, unfenced, and every partition leader answers. */
+    void awaitNodeServing(long deadlineNanos) {
+        awaitServing(deadlineNanos);
     }
 
     // ------------------------------------------------------------------------------------------ start
@@ -442,8 +499,8 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     private Properties brokerProperties() {
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
-        p.put("node.id", Integer.toString(NODE_ID));
-        p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+        p.put("node.id", Integer.toString(nodeId()));
+        p.put("controller.quorum.voters", node == null ? NODE_ID + "@" + HOST + ":" + controllerPort : node.voters());
         p.put("listeners", "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -465,7 +522,7 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
                         + launcher.logTail());
             }
             try {
-                notReady = admin.probeServing(NODE_ID);
+                notReady = admin.probeServing(nodeId());
                 if (notReady == null) {
                     return;
                 }

@@ -70,12 +70,47 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
     enum Provider { EMBEDDED, EXTERNAL, TESTCONTAINERS }
 
     private final EmbeddedKafkaBroker.Mode mode;
+    /** Nodes of an embedded {@link EmbeddedKafkaCluster}, or 0 for a single {@link EmbeddedKafkaBroker}. */
+    private final int nodes;
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
     private KafkaCluster cluster;
     private String ownerId;
 
     private KafkaClusterExtension(EmbeddedKafkaBroker.Mode mode) {
+        this(mode, 0);
+    }
+
+    private KafkaClusterExtension(EmbeddedKafkaBroker.Mode mode, int nodes) {
         this.mode = mode;
+        this.nodes = nodes;
+    }
+
+    /**
+     * An extension whose embedded cluster (when no other provider is chosen) has several combined
+     * broker+controller nodes, each in a child JVM ({@link EmbeddedKafkaCluster}): for leader failover
+     * and rolling restarts. Tests that need the nodes call {@link #multiNode()}.
+     *
+     * @param nodes how many nodes (3 is the usual cluster)
+     * @return a new extension; register it in a static field
+     */
+    public static KafkaClusterExtension childJvmCluster(int nodes) {
+        if (nodes < 1 || nodes > 5) {
+            throw new IllegalArgumentException("nodes must be 1 to 5, was " + nodes);
+        }
+        return new KafkaClusterExtension(EmbeddedKafkaBroker.Mode.CHILD_JVM, nodes);
+    }
+
+    /**
+     * The embedded multi-node cluster, to kill or restart single nodes; skips the calling test (or
+     * class) when the cluster is another provider's. Any thread, after {@code beforeAll}.
+     *
+     * @return the cluster
+     */
+    public EmbeddedKafkaCluster multiNode() {
+        KafkaCluster c = cluster();
+        Assumptions.assumeTrue(c instanceof EmbeddedKafkaCluster,
+                "needs the embedded multi-node cluster (KafkaClusterExtension.childJvmCluster), not " + c);
+        return (EmbeddedKafkaCluster) c;
     }
 
     /**
@@ -163,7 +198,7 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
         if (cluster != null) {
             return; // a @Nested class of the owner
         }
-        cluster = startCluster(mode, brokerProperties, System::getProperty);
+        cluster = startCluster(mode, nodes, brokerProperties, System::getProperty);
         ownerId = context.getUniqueId();
         LOG.info("{} uses {}", context.getDisplayName(), cluster);
     }
@@ -231,7 +266,7 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
         return v;
     }
 
-    private static KafkaCluster startCluster(EmbeddedKafkaBroker.Mode mode, Map<String, String> brokerProperties,
+    private static KafkaCluster startCluster(EmbeddedKafkaBroker.Mode mode, int nodes, Map<String, String> brokerProperties,
                                              UnaryOperator<String> properties) {
         Provider provider = provider(properties);
         if (provider != Provider.EMBEDDED && !brokerProperties.isEmpty()) {
@@ -251,6 +286,11 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
             case TESTCONTAINERS:
                 return startTestcontainers(properties);
             default: {
+                if (nodes > 0) {
+                    EmbeddedKafkaCluster.Builder cluster = EmbeddedKafkaCluster.childJvms(nodes);
+                    brokerProperties.forEach(cluster::brokerProperty);
+                    return cluster.start();
+                }
                 EmbeddedKafkaBroker.Builder builder = mode == EmbeddedKafkaBroker.Mode.IN_PROCESS
                         ? EmbeddedKafkaBroker.inProcess() : EmbeddedKafkaBroker.childJvm();
                 brokerProperties.forEach(builder::brokerProperty);

@@ -1,0 +1,112 @@
+package io.kafkascenarios.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.kafkascenarios.OnFull;
+import io.kafkascenarios.RingProducer;
+import io.kafkascenarios.RingStats;
+import io.kafkascenarios.testkit.EmbeddedKafkaBroker;
+import io.kafkascenarios.testkit.EmbeddedKafkaCluster;
+import io.kafkascenarios.testkit.KafkaClusterExtension;
+
+/**
+ * The telemetry producer on a three-node cluster (replication factor 3, {@code min.insync.replicas=2},
+ * {@code acks=all}): the leader of the partition is SIGKILLed under load and restarted, then every
+ * node is restarted in turn (a rolling upgrade). Nothing is lost, nothing duplicated, and the
+ * caller's longest stall is printed.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ClusterFailoverIT {
+    @RegisterExtension
+    static final KafkaClusterExtension KAFKA = KafkaClusterExtension.childJvmCluster(3);
+
+    @Test
+    void telemetryInBlockModeLosesNothingThroughALeaderKillAndARollingRestart() throws Exception {
+        EmbeddedKafkaCluster cluster = KAFKA.multiNode();
+        String topic = KafkaClusterExtension.uniqueTopic("cluster-telemetry");
+        cluster.createTopic(topic, 1);
+        assertThat(cluster.inSyncReplicas(topic, 0)).hasSize(3);
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        AtomicLong offered = new AtomicLong();
+        AtomicLong longest = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        int leader;
+        long rollingMillis;
+        try (RingProducer producer = RingProducer.builder(config).onFull(OnFull.BLOCK).blockTimeout(Duration.ofSeconds(60)).build()) {
+            Thread caller = new Thread(() -> {
+                while (!stop.get()) {
+                    long n = offered.get();
+                    long t0 = System.nanoTime();
+                    producer.offer(topic, null, ByteBuffer.allocate(8).putLong(n).array());
+                    longest.accumulateAndGet(System.nanoTime() - t0, Math::max);
+                    offered.incrementAndGet();
+                    if ((n & 63) == 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // about 60 k records/s
+                    }
+                }
+            }, "telemetry-caller");
+            caller.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> producer.stats().delivered() > 20_000);
+            leader = cluster.leaderOf(topic, 0);
+            EmbeddedKafkaBroker killed = cluster.node(leader);
+            long killedAt = System.nanoTime();
+            killed.kill();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                int now = cluster.leaderOf(topic, 0);
+                return now > 0 && now != leader;
+            });
+            long movedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+            long deliveredAtMove = producer.stats().delivered();
+            await().atMost(Duration.ofSeconds(60)).until(() -> producer.stats().delivered() > deliveredAtMove + 20_000);
+            killed.restart();
+            await().atMost(Duration.ofSeconds(60)).until(() -> cluster.inSyncReplicas(topic, 0).size() == 3);
+            long rollingStart = System.nanoTime();
+            for (EmbeddedKafkaBroker node : cluster.nodes()) { // a rolling restart, as an upgrade does it
+                node.restart();
+                await().atMost(Duration.ofSeconds(60)).until(() -> cluster.inSyncReplicas(topic, 0).size() == 3);
+            }
+            rollingMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - rollingStart);
+            stop.set(true);
+            caller.join();
+            assertThat(producer.flush(Duration.ofSeconds(60))).isTrue();
+            RingStats s = producer.stats();
+            System.out.printf("ClusterFailoverIT: leader %d SIGKILLed, new leader after %d ms; then a rolling restart of"
+                    + " the three nodes in %d ms; %d offered, %d delivered, longest caller stall %.1f ms; %s%n", leader,
+                    movedMillis, rollingMillis, offered.get(), s.delivered(), longest.get() / 1e6, s);
+            assertThat(s.delivered()).isEqualTo(offered.get());
+            assertThat(s.discarded() + s.failed()).isZero();
+        }
+        List<ConsumerRecord<byte[], byte[]>> stored = ReadBack.all(cluster.bootstrapServers(), topic);
+        BitSet seen = new BitSet();
+        long duplicates = 0;
+        for (ConsumerRecord<byte[], byte[]> r : stored) {
+            int n = (int) ByteBuffer.wrap(r.value()).getLong();
+            if (seen.get(n)) {
+                duplicates++;
+            }
+            seen.set(n);
+        }
+        assertThat(duplicates).as("idempotence: no duplicates across the failover").isZero();
+        assertThat(seen.cardinality()).as("nothing lost").isEqualTo((int) offered.get());
+        assertThat(stored).hasSize((int) offered.get());
+    }
+}
