@@ -109,4 +109,74 @@ class ClusterFailoverIT {
         assertThat(seen.cardinality()).as("nothing lost").isEqualTo((int) offered.get());
         assertThat(stored).hasSize((int) offered.get());
     }
+
+    @Test
+    void everyRequestIsAnsweredByItsDeadlineThroughALeaderFailover() throws Exception {
+        EmbeddedKafkaCluster cluster = KAFKA.multiNode();
+        String topic = KafkaClusterExtension.uniqueTopic("cluster-requests");
+        cluster.createTopic(topic, 1);
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        Duration deadline = Duration.ofSeconds(5);
+        java.util.concurrent.ConcurrentLinkedQueue<long[]> acked = new java.util.concurrent.ConcurrentLinkedQueue<>(); // id, offset, ended
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        AtomicLong slowest = new AtomicLong();
+        AtomicLong ids = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        long killedAt;
+        int leader;
+        try (RingProducer producer = RingProducer.builder(config).build()) {
+            List<Thread> clients = new java.util.ArrayList<>();
+            for (int c = 0; c < 16; c++) {
+                Thread t = new Thread(() -> {
+                    while (!stop.get()) {
+                        long id = ids.incrementAndGet();
+                        long start = System.nanoTime();
+                        try {
+                            long offset = producer.send(topic, null, ByteBuffer.allocate(8).putLong(id).array(), deadline).get().offset();
+                            acked.add(new long[] {id, offset, System.nanoTime()});
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            failed.add(e.getCause());
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        slowest.accumulateAndGet(System.nanoTime() - start, Math::max);
+                    }
+                }, "request-" + c);
+                clients.add(t);
+                t.start();
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() > 2_000);
+            leader = cluster.leaderOf(topic, 0);
+            killedAt = System.nanoTime();
+            cluster.node(leader).kill();
+            long ackedAtKill = acked.size();
+            await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() > ackedAtKill + 2_000);
+            cluster.node(leader).restart();
+            stop.set(true);
+            for (Thread t : clients) {
+                t.join();
+            }
+        }
+        // The longest pause in acknowledgements around the kill.
+        long[] ends = acked.stream().mapToLong(a -> a[2]).sorted().toArray();
+        long pause = 0;
+        for (int i = 1; i < ends.length; i++) {
+            if (ends[i] > killedAt - 1_000_000_000L) {
+                pause = Math.max(pause, ends[i] - ends[i - 1]);
+            }
+        }
+        Map<Long, Long> stored = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : ReadBack.all(cluster.bootstrapServers(), topic)) {
+            stored.put(ByteBuffer.wrap(r.value()).getLong(), r.offset());
+        }
+        System.out.printf("ClusterFailoverIT: requests through leader %d's SIGKILL: %d acknowledged, %d failed, slowest %.0f ms,"
+                + " acknowledgements paused %.0f ms at most%n", leader, acked.size(), failed.size(), slowest.get() / 1e6, pause / 1e6);
+        assertThat(Duration.ofNanos(slowest.get())).as("every request answered by its deadline (plus scheduling slack)")
+                .isLessThan(deadline.plusSeconds(2));
+        assertThat(failed).allSatisfy(e -> assertThat(e).isInstanceOf(io.kafkascenarios.SendTimeoutException.class));
+        assertThat(acked).allSatisfy(a -> assertThat(stored.get(a[0])).as("request %d at the offset it was told", a[0]).isEqualTo(a[1]));
+    }
 }
