@@ -179,4 +179,53 @@ class ClusterFailoverIT {
         assertThat(failed).allSatisfy(e -> assertThat(e).isInstanceOf(io.kafkascenarios.SendTimeoutException.class));
         assertThat(acked).allSatisfy(a -> assertThat(stored.get(a[0])).as("request %d at the offset it was told", a[0]).isEqualTo(a[1]));
     }
+
+    @Test
+    void theStreamProcessorLosesNothingThroughARollingRestartAndAnInstanceCrash() throws Exception {
+        EmbeddedKafkaCluster cluster = KAFKA.multiNode();
+        String bootstrap = cluster.bootstrapServers();
+        String in = KafkaClusterExtension.uniqueTopic("cluster-stream-in");
+        String out = KafkaClusterExtension.uniqueTopic("cluster-stream-out");
+        cluster.createTopic(in, 6);
+        cluster.createTopic(out, 6);
+        List<String> inputs = StreamFixture.produceInputs(bootstrap, in, 60_000, 60);
+        String group = StreamFixture.group("cluster-stream");
+        Map<String, Object> producerConfig = StreamFixture.producerConfig(bootstrap);
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        List<io.kafkascenarios.stream.StreamProcessor> running = new java.util.ArrayList<>();
+        long start = System.nanoTime();
+        try (RingProducer producer = RingProducer.builder(producerConfig).build()) {
+            java.util.function.Function<String, io.kafkascenarios.stream.StreamProcessor> instance = name ->
+                    io.kafkascenarios.stream.StreamProcessor.builder(StreamFixture.consumerConfig(bootstrap, group), producer)
+                            .topics(in).name(name)
+                            .recordHandler(r -> {
+                                java.util.concurrent.locks.LockSupport.parkNanos(300_000); // long enough to span the restarts
+                                return List.of(StreamFixture.identity(out, r));
+                            })
+                            .start();
+            running.add(instance.apply("a"));
+            io.kafkascenarios.stream.StreamProcessor b = instance.apply("b");
+            running.add(b);
+            await().atMost(Duration.ofSeconds(60)).until(() -> running.stream().mapToLong(p -> p.health().processed()).sum() > 5_000);
+            cluster.node(1).restart();
+            b.close(Duration.ZERO); // a crash: no final commit
+            running.remove(b);
+            running.add(instance.apply("c"));
+            cluster.node(2).restart();
+            cluster.node(3).restart();
+            Map<org.apache.kafka.common.TopicPartition, Long> end = StreamFixture.endOffsets(bootstrap, in, 6);
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> StreamFixture.committed(bootstrap, group, in).equals(end));
+        } finally {
+            for (io.kafkascenarios.stream.StreamProcessor p : running) {
+                p.close(Duration.ofSeconds(30));
+            }
+        }
+        StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap, out);
+        System.out.printf("ClusterFailoverIT: stream processor through a rolling restart and an instance crash: %d inputs,"
+                + " %s (%.2f %%), %.1f s%n", inputs.size(), outputs, 100.0 * outputs.duplicates / inputs.size(),
+                (System.nanoTime() - start) / 1e9);
+        assertThat(outputs.missing(inputs)).as("inputs without output").isEmpty();
+        assertThat(outputs.orderViolations()).as("per-key order").isEmpty();
+    }
 }
