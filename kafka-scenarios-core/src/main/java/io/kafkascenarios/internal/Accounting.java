@@ -31,7 +31,15 @@ public final class Accounting {
     /** KafkaProducers replaced after a fatal error. */
     public final LongAdder producerReplacements = new LongAdder();
     /** send/sendAll futures failed by their deadline, by {@code SendTimeoutException.Stage} ordinal. */
-    public final LongAdder[] sendTimeouts = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+    public final LongAdder[] sendTimeouts = newAdders(io.kafkascenarios.SendTimeoutException.Stage.values().length);
+
+    private static LongAdder[] newAdders(int n) {
+        LongAdder[] adders = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            adders[i] = new LongAdder();
+        }
+        return adders;
+    }
 
     /** Epoch ms of the last acknowledgement, 0 before any: for health probes. */
     private volatile long lastDeliveryMillis;

@@ -140,6 +140,16 @@ public class RoundTripBenchmark extends SideBySide {
         return consumer;
     }
 
+    /** Wakes a consumer's polling thread and waits for it to end (it closes its consumer itself). */
+    private static void stop(KafkaConsumer<byte[], byte[]> consumer, Thread thread) {
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The replier both sides share: echoes each request to its reply headers, on its own thread. */
     private static final class Echo {
         private final KafkaConsumer<byte[], byte[]> consumer;
@@ -174,12 +184,7 @@ public class RoundTripBenchmark extends SideBySide {
 
         void close() {
             closing = true;
-            consumer.wakeup();
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stop(consumer, thread);
         }
     }
 
@@ -238,12 +243,7 @@ public class RoundTripBenchmark extends SideBySide {
 
         void close() {
             closing = true;
-            consumer.wakeup();
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stop(consumer, thread);
         }
     }
 }

@@ -9,14 +9,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.spi.AppenderAttachable;
@@ -98,9 +96,6 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
         LOGGER_NAME
     }
 
-    /** A thread's name and its bytes, the same for every appender: a thread's name rarely changes. */
-    private static final ThreadLocal<Object[]> THREAD_KEY = ThreadLocal.withInitial(() -> new Object[2]);
-
     /**
      * This appender's per-thread state: the re-entry guard, the event being appended (for the MDC
      * headers hook), the pattern's text and the room its MDC headers need.
@@ -134,8 +129,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
     private volatile RingProducer producer;
     /** The pattern's first converter, when the encoder is a UTF-8 pattern encoder; else null. */
     private Converter<ILoggingEvent> pattern;
-    private byte[] fixedKey;
-    private final Map<String, byte[]> loggerKeys = new ConcurrentHashMap<>();
+    private EventKeys keys;
     private final LongAdder truncated = new LongAdder();
     private final LongAdder oversizeDropped = new LongAdder();
     private final LongAdder excluded = new LongAdder();
@@ -282,7 +276,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
                     + " can wait on its own full ring)");
         }
         pattern = patternOf(encoder);
-        fixedKey = fixedKey();
+        keys = new EventKeys(keying, getContext());
         try {
             producer = builder(config).build();
         } catch (RuntimeException e) {
@@ -405,7 +399,7 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             return;
         }
         long timestamp = appendTimestamp ? event.getTimeStamp() : RingProducer.NO_TIMESTAMP;
-        byte[] key = keyOf(event);
+        byte[] key = keys.of(event);
         boolean mdc = mdcHeaders.length > 0;
         r.event = event; // for the headers hook
         byte[] encoded = null;
@@ -523,38 +517,6 @@ public final class KafkaAppender extends UnsynchronizedAppenderBase<ILoggingEven
             }
         }
         return bytes;
-    }
-
-    private byte[] keyOf(ILoggingEvent event) {
-        switch (keying) {
-            case LOGGER_NAME:
-                return loggerKeys.computeIfAbsent(event.getLoggerName(), n -> n.getBytes(StandardCharsets.UTF_8));
-            case THREAD_NAME: {
-                Object[] cached = THREAD_KEY.get();
-                String name = event.getThreadName();
-                if (cached[0] != name) { // a thread's name rarely changes: compare the reference
-                    cached[0] = name;
-                    cached[1] = name == null ? null : name.getBytes(StandardCharsets.UTF_8);
-                }
-                return (byte[]) cached[1];
-            }
-            default:
-                return fixedKey;
-        }
-    }
-
-    private byte[] fixedKey() {
-        switch (keying) {
-            case HOST_NAME: {
-                String host = getContext() == null ? null : getContext().getProperty(CoreConstants.HOSTNAME_KEY);
-                return host == null ? null : host.getBytes(StandardCharsets.UTF_8);
-            }
-            case CONTEXT_NAME:
-                return getContext() == null || getContext().getName() == null ? null
-                        : getContext().getName().getBytes(StandardCharsets.UTF_8);
-            default:
-                return null;
-        }
     }
 
     /**
