@@ -83,6 +83,8 @@ public final class RingProducer implements AutoCloseable {
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** The deadline of a {@link #send} without one, unless {@link Builder#sendTimeout} says otherwise. */
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a topic or login Kafka refused fails records at once: {@link Builder#refusalRetryInterval}. */
+    public static final Duration DEFAULT_REFUSAL_RETRY = Duration.ofSeconds(10);
     private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The flusher's first idle park: while records keep coming, one waits at most this long to be seen. */
@@ -111,7 +113,7 @@ public final class RingProducer implements AutoCloseable {
         this.clientId = sink.clientId();
         this.engine = new Engine(new Engine.Settings(b.ringSize, b.slotCapacity, b.onFull == OnFull.BLOCK,
                 b.blockTimeoutNanos, b.maxBatch, b.reportIntervalNanos, b.maxReportedFailures, b.flusherParkNanos,
-                Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS, b.listener,
+                Math.max(b.flusherParkNanos, FLUSHER_MAX_PARK_NANOS), FLUSHER_HOT_NANOS, b.refusalRetryNanos, b.listener,
                 b.threadFactory, b.clock), sink, sinkFactory);
         this.ring = engine.ring();
         this.accounting = engine.accounting();
@@ -674,6 +676,7 @@ public final class RingProducer implements AutoCloseable {
         private int maxBatch = 1024;
         private long reportIntervalNanos = TimeUnit.SECONDS.toNanos(1);
         private int maxReportedFailures = 10_000;
+        private long refusalRetryNanos = DEFAULT_REFUSAL_RETRY.toNanos();
         private long sendTimeoutNanos = DEFAULT_SEND_TIMEOUT.toNanos();
         private boolean sendWaitsForSpace = true;
         private long flusherParkNanos = FLUSHER_PARK_NANOS;
@@ -793,6 +796,25 @@ public final class RingProducer implements AutoCloseable {
                 throw new IllegalArgumentException("maxReportedFailures must not be negative, was " + max);
             }
             this.maxReportedFailures = max;
+            return this;
+        }
+
+        /**
+         * How long a refusal by Kafka fails the records it covers at once, with Kafka's exception,
+         * instead of handing each to {@code KafkaProducer.send} (default 10 s): a topic this producer
+         * may not write ({@code TopicAuthorizationException}: that topic's records) or a refused login
+         * ({@code AuthenticationException}, e.g. a wrong password: every record). Kafka itself makes
+         * each such record wait in {@code send} for a metadata round (up to {@code retry.backoff.max.ms},
+         * 1 s by default), on the one flusher thread: one denied topic would stall every other topic,
+         * and a request's clear cause would become a deadline in the ring. Once the interval has passed
+         * the next record is sent to Kafka again, so a granted ACL or a created user is noticed within
+         * it; that one record may wait in {@code send} as above.
+         *
+         * @param interval how long; {@link Duration#ZERO} sends every record to Kafka
+         * @return this builder
+         */
+        public Builder refusalRetryInterval(Duration interval) {
+            this.refusalRetryNanos = toNanos(interval);
             return this;
         }
 

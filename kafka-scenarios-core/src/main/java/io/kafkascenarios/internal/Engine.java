@@ -59,13 +59,15 @@ public final class Engine {
      * @param flusherParkNanos the flusher's first idle park
      * @param flusherMaxParkNanos the flusher's longest idle park
      * @param flusherHotNanos how long the flusher stays runnable after a request's record
+     * @param refusalRetryNanos how long a topic or login Kafka refused fails records at once ({@link Refusals})
      * @param listener the listener
      * @param threadFactory the user's thread factory, or null
      * @param clock the clock
      */
     public record Settings(int ringSize, int slotCapacity, boolean blockWhenFull, long blockTimeoutNanos, int maxBatch,
                            long reportIntervalNanos, int maxReportedFailures, long flusherParkNanos,
-                           long flusherMaxParkNanos, long flusherHotNanos, RingProducerListener listener,
+                           long flusherMaxParkNanos, long flusherHotNanos, long refusalRetryNanos,
+                           RingProducerListener listener,
                            ThreadFactory threadFactory, NanoClock clock) {
     }
 
@@ -103,7 +105,7 @@ public final class Engine {
         this.reporter = new Reporter(s.listener(), accounting, s.reportIntervalNanos(), s.maxReportedFailures());
         this.threads = new EngineThreads(s.threadFactory());
         this.sinks = new Sinks(first, sinkFactory, accounting, threads, clock);
-        Outcomes outcomes = new Outcomes(accounting, reporter, sinks);
+        Outcomes outcomes = new Outcomes(accounting, reporter, sinks, new Refusals(s.refusalRetryNanos(), clock));
         this.flusher = new Flusher(ring, sinks, outcomes, idle, reporter, clock, s.maxBatch());
         this.reporterThread = threads.requireThread(EngineThreads.Role.REPORTER, reporter);
         this.flusherThread = threads.requireThread(EngineThreads.Role.FLUSHER, flusher);

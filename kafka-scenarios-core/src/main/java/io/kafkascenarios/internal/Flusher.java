@@ -192,6 +192,11 @@ public final class Flusher implements Runnable {
             outcomes.fail(record, -1, unusable);
             return;
         }
+        Throwable refused = outcomes.refusals().refusal(record.topic());
+        if (refused != null) {
+            outcomes.fail(record, -1, refused);
+            return;
+        }
         for (int strays = 0; ; strays++) {
             try {
                 record.sentTo = sink;
@@ -209,6 +214,7 @@ public final class Flusher implements Runnable {
                     continue; // Kafka throws it before the record is appended: sending again is safe
                 }
                 sinks.noteIfFatal(sink, t);
+                outcomes.refusals().note(record.topic(), t);
                 boolean abandoned = phase.get() == ABANDONED && (t instanceof InterruptException);
                 outcomes.fail(record, -1, abandoned ? abandonCause : t);
                 return;

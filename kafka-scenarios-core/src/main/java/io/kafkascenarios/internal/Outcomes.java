@@ -20,16 +20,24 @@ public final class Outcomes {
     private final Accounting accounting;
     private final Reporter reporter;
     private final Sinks sinks;
+    private final Refusals refusals;
 
     /**
      * @param accounting counters to move
      * @param reporter where failures are queued for the listener
      * @param sinks told of fatal errors, so that the flusher replaces the producer
+     * @param refusals told of Kafka's refusals, so that the flusher fails what they cover at once
      */
-    public Outcomes(Accounting accounting, Reporter reporter, Sinks sinks) {
+    public Outcomes(Accounting accounting, Reporter reporter, Sinks sinks, Refusals refusals) {
         this.accounting = accounting;
         this.reporter = reporter;
         this.sinks = sinks;
+        this.refusals = refusals;
+    }
+
+    /** @return what Kafka refused, for the flusher */
+    Refusals refusals() {
+        return refusals;
     }
 
     /** Kafka's callback for one record. */
@@ -50,6 +58,7 @@ public final class Outcomes {
         } else {
             // A late error from a producer already replaced must not condemn its successor.
             sinks.noteIfFatal(record.sentTo, exception);
+            refusals.note(record.topic(), exception);
             fail(record, metadata == null ? -1 : metadata.partition(), exception);
         }
     }

@@ -34,7 +34,7 @@ class FlusherTest {
     private final Ring ring = new Ring(8, 32, accounting, false, 0, idle, NanoClock.SYSTEM);
     private final AckingSink sink = new AckingSink();
     private final Sinks sinks = new Sinks(sink, () -> sink, accounting, new EngineThreads(null), NanoClock.SYSTEM);
-    private final Outcomes outcomes = new Outcomes(accounting, reporter, sinks);
+    private final Outcomes outcomes = new Outcomes(accounting, reporter, sinks, new Refusals(0, NanoClock.SYSTEM));
     private final Flusher flusher = new Flusher(ring, sinks, outcomes, idle, reporter, NanoClock.SYSTEM, 4);
     private final Thread flusherThread = new Thread(flusher, "test-flusher");
     private final Thread reporterThread = new Thread(reporter, "test-reporter");
@@ -141,7 +141,7 @@ class FlusherTest {
         AckingSink s = new AckingSink();
         Sinks sk = new Sinks(s, () -> s, a, new EngineThreads(null), clock);
         Reporter rep = new Reporter(new RingProducerListener() { }, a, TimeUnit.SECONDS.toNanos(1), 10);
-        Flusher f = new Flusher(r, sk, new Outcomes(a, rep, sk), i, rep, clock, 4);
+        Flusher f = new Flusher(r, sk, new Outcomes(a, rep, sk, new Refusals(0, NanoClock.SYSTEM)), i, rep, clock, 4);
         f.drain(r.close(), clock.nanoTime(), timeoutNanos, reserveNanos);
         f.run();
         assertThat(f.isDone()).isTrue();

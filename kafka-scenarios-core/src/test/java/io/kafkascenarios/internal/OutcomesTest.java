@@ -17,7 +17,7 @@ class OutcomesTest {
     private final Reporter reporter = new Reporter(new RingProducerListener() {
     }, accounting, TimeUnit.SECONDS.toNanos(1), 10);
     private final Sinks sinks = new Sinks(null, () -> null, accounting, new EngineThreads(null), NanoClock.SYSTEM);
-    private final Outcomes outcomes = new Outcomes(accounting, reporter, sinks);
+    private final Outcomes outcomes = new Outcomes(accounting, reporter, sinks, new Refusals(0, NanoClock.SYSTEM));
 
     /** A completion that throws an Error, as an out-of-memory in a future's dependent stage would. */
     private static final class ThrowingCompletion implements RecordCompletion {

@@ -111,6 +111,76 @@ class ClusterFailoverIT {
     }
 
     @Test
+    void telemetryInDiscardModeNeverStallsTheCallerAndTheTopicHoldsExactlyWhatWasDelivered() throws Exception {
+        EmbeddedKafkaCluster cluster = KAFKA.multiNode();
+        String topic = KafkaClusterExtension.uniqueTopic("cluster-discard");
+        cluster.createTopic(topic, 1);
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        // A small Kafka buffer: the failover backs up into the ring within a second, as a busy service's would.
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 256 * 1024);
+        AtomicLong offered = new AtomicLong();
+        AtomicLong longest = new AtomicLong();
+        AtomicLong over5ms = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        int leader;
+        long movedMillis;
+        RingStats s;
+        try (RingProducer producer = RingProducer.builder(config).onFull(OnFull.DISCARD).ringSize(1024).build()) {
+            Thread caller = new Thread(() -> {
+                while (!stop.get()) {
+                    long n = offered.get();
+                    long t0 = System.nanoTime();
+                    producer.offer(topic, null, ByteBuffer.allocate(8).putLong(n).array());
+                    long took = System.nanoTime() - t0;
+                    longest.accumulateAndGet(took, Math::max);
+                    if (took > 5_000_000) {
+                        over5ms.incrementAndGet();
+                    }
+                    offered.incrementAndGet();
+                    if ((n & 63) == 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                    }
+                }
+            }, "telemetry-caller");
+            caller.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> producer.stats().delivered() > 20_000);
+            leader = cluster.leaderOf(topic, 0);
+            long killedAt = System.nanoTime();
+            cluster.node(leader).kill();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                int now = cluster.leaderOf(topic, 0);
+                return now > 0 && now != leader;
+            });
+            movedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+            long deliveredAtMove = producer.stats().delivered();
+            await().atMost(Duration.ofSeconds(60)).until(() -> producer.stats().delivered() > deliveredAtMove + 20_000);
+            cluster.node(leader).restart();
+            stop.set(true);
+            caller.join();
+            assertThat(producer.flush(Duration.ofSeconds(60))).isTrue();
+            s = producer.stats();
+        }
+        List<ConsumerRecord<byte[], byte[]>> stored = ReadBack.all(cluster.bootstrapServers(), topic);
+        BitSet seen = new BitSet();
+        for (ConsumerRecord<byte[], byte[]> r : stored) {
+            seen.set((int) ByteBuffer.wrap(r.value()).getLong());
+        }
+        System.out.printf("ClusterFailoverIT: DISCARD through leader %d's SIGKILL (new leader after %d ms): %d offered,"
+                + " %d delivered, %d discarded, %d in the topic; longest caller stall %.2f ms, %d calls over 5 ms; %s%n",
+                leader, movedMillis, offered.get(), s.delivered(), s.discarded(), stored.size(), longest.get() / 1e6,
+                over5ms.get(), s);
+        assertThat(s.delivered() + s.discarded() + s.failed()).as("every offer accounted for").isEqualTo(offered.get());
+        assertThat(s.discarded()).as("the failover filled the ring").isPositive();
+        assertThat(stored).as("the topic holds exactly the delivered records").hasSize((int) s.delivered());
+        assertThat(seen.cardinality()).as("no duplicates").isEqualTo(stored.size());
+        // Not a timing claim: a caller that blocked would stall for the whole failover (seconds). GC pauses
+        // of this shared JVM can reach tens of ms.
+        assertThat(Duration.ofNanos(longest.get())).isLessThan(Duration.ofMillis(500));
+    }
+
+    @Test
     void everyRequestIsAnsweredByItsDeadlineThroughALeaderFailover() throws Exception {
         EmbeddedKafkaCluster cluster = KAFKA.multiNode();
         String topic = KafkaClusterExtension.uniqueTopic("cluster-requests");

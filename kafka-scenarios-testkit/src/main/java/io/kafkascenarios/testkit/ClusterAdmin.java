@@ -237,6 +237,60 @@ final class ClusterAdmin implements AutoCloseable {
         }
     }
 
+    void createScramUser(String user, String password) {
+        org.apache.kafka.clients.admin.UserScramCredentialUpsertion upsert = new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(
+                user, new org.apache.kafka.clients.admin.ScramCredentialInfo(org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 8192),
+                password);
+        await(admin().alterUserScramCredentials(List.of(upsert)).all(), "create SCRAM user '" + user + "'");
+    }
+
+    void createAcls(Collection<org.apache.kafka.common.acl.AclBinding> acls) {
+        await(admin().createAcls(acls).all(), "create ACLs " + acls);
+    }
+
+    private static void await(org.apache.kafka.common.KafkaFuture<Void> f, String what) {
+        try {
+            f.get(CALL_TIMEOUT_MS + 1_000L, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not " + what + ": " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not " + what + ": no answer", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted: " + what, e);
+        }
+    }
+
+    /**
+     * Retries {@code DescribeCluster} from a client with these settings (one node's SASL listener)
+     * until it authenticates: a new SCRAM credential reaches each node with the metadata, a little after
+     * the controller commits it.
+     */
+    static void awaitAuthenticates(Map<String, Object> clientConfig, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Throwable last = null;
+        while (System.nanoTime() - deadline < 0) {
+            Map<String, Object> c = new java.util.HashMap<>(clientConfig);
+            c.put(AdminClientConfig.CLIENT_ID_CONFIG, "kafka-scenarios-testkit-auth-probe");
+            c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+            c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
+            try (Admin probe = Admin.create(c)) {
+                probe.describeCluster().clusterId().get(6, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                last = e.getCause();
+            } catch (java.util.concurrent.TimeoutException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for authentication", e);
+            }
+            pause(100);
+        }
+        throw new IllegalStateException("the user did not authenticate at " + clientConfig.get("bootstrap.servers")
+                + " within " + timeout.toSeconds() + " s: " + last, last);
+    }
+
     /** Closes the current Admin client, if any; the next call creates a new one (for new bootstrap servers). */
     synchronized void reset() {
         if (admin != null) {

@@ -92,10 +92,10 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     private volatile boolean closed;
 
     /**
-     * One node of an {@link EmbeddedKafkaCluster}: its id, the cluster's id, its fixed ports and the
-     * controller quorum of all nodes.
+     * One node of an {@link EmbeddedKafkaCluster}: its id, the cluster's id, its fixed ports (a
+     * {@code saslPort} of 0 means no SASL listener) and the controller quorum of all nodes.
      */
-    record ClusterNode(int nodeId, String clusterId, int brokerPort, int controllerPort, String voters) {
+    record ClusterNode(int nodeId, String clusterId, int brokerPort, int controllerPort, int saslPort, String voters) {
     }
 
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
@@ -507,9 +507,35 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("log.dirs", files.kafkaLogDir().toString());
+        if (node != null && node.saslPort() > 0) {
+            addSaslListener(p, node.saslPort());
+        }
         p.putAll(defaultBrokerProperties());
         p.putAll(overrides);
         return p;
+    }
+
+    /**
+     * A {@code SASL_PLAINTEXT} listener named {@code SASL} with SCRAM-SHA-512, and the
+     * {@code StandardAuthorizer} with no access unless an ACL grants it. The {@code PLAINTEXT} and
+     * controller listeners stay unauthenticated: their principal, {@code User:ANONYMOUS}, is the super
+     * user, so the nodes, the test kit's admin and the tests' read-backs are not subject to the ACLs.
+     */
+    private static void addSaslListener(Properties p, int saslPort) {
+        p.put("listeners", p.getProperty("listeners") + ",SASL://" + HOST + ":" + saslPort);
+        p.put("advertised.listeners", p.getProperty("advertised.listeners") + ",SASL://" + HOST + ":" + saslPort);
+        p.put("listener.security.protocol.map", p.getProperty("listener.security.protocol.map") + ",SASL:SASL_PLAINTEXT");
+        p.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        p.put("listener.name.sasl.scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        p.put("super.users", "User:ANONYMOUS");
+        p.put("allow.everyone.if.no.acl.found", "false");
+    }
+
+    /** @return the node's SASL listener, {@code host:port}, or null without one */
+    String saslAddress() {
+        return node == null || node.saslPort() == 0 ? null : HOST + ":" + node.saslPort();
     }
 
     /** Waits until the broker is registered, unfenced, and every partition leader answers. */
@@ -565,7 +591,8 @@ public final class EmbeddedKafkaBroker implements KafkaCluster {
     }
 
     private void awaitPortsFree(long deadline) {
-        while (!(Ports.isFree(brokerPort) && Ports.isFree(controllerPort)) && System.nanoTime() - deadline < 0) {
+        while (!(Ports.isFree(brokerPort) && Ports.isFree(controllerPort)
+                && (node == null || node.saslPort() == 0 || Ports.isFree(node.saslPort()))) && System.nanoTime() - deadline < 0) {
             ClusterAdmin.pause(100);
         }
     }

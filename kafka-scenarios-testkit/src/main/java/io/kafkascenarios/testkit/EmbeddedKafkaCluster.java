@@ -63,6 +63,7 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
         private final Map<String, String> overrides = new LinkedHashMap<>();
         private final List<String> jvmOptions = new ArrayList<>();
         private Duration startTimeout = Duration.ofSeconds(120);
+        private boolean saslScram;
 
         private Builder(int nodes) {
             this.nodes = nodes;
@@ -80,6 +81,20 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
             return this;
         }
 
+        /**
+         * Adds a {@code SASL_PLAINTEXT} listener with SCRAM-SHA-512 to every node
+         * ({@link #saslBootstrapServers()}) and turns on the {@code StandardAuthorizer}: a client there
+         * may do only what an ACL grants ({@link #createAcls}) to its user ({@link #createScramUser}).
+         * The plain {@link #bootstrapServers()} stay unauthenticated and unrestricted (their principal,
+         * {@code User:ANONYMOUS}, is the super user): the nodes, the test kit and read-backs use them.
+         *
+         * @return this
+         */
+        public Builder saslScram() {
+            this.saslScram = true;
+            return this;
+        }
+
         /** @param timeout how long the start, or a node's restart, may take (default 120 s) @return this */
         public Builder startTimeout(Duration timeout) {
             this.startTimeout = timeout;
@@ -94,6 +109,7 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
          */
         public EmbeddedKafkaCluster start() {
             int[] ports = Ports.free(2 * nodes);
+            int[] saslPorts = saslScram ? Ports.free(nodes) : new int[nodes];
             String clusterId = Uuid.randomUuid().toString();
             StringJoiner voters = new StringJoiner(",");
             for (int i = 0; i < nodes; i++) {
@@ -114,13 +130,13 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
                 overrides.forEach(b::brokerProperty);
                 jvmOptions.forEach(b::childJvmOption);
                 built.add(EmbeddedKafkaBroker.clusterNode(b, new EmbeddedKafkaBroker.ClusterNode(i + 1, clusterId,
-                        ports[2 * i], ports[2 * i + 1], voters.toString())));
+                        ports[2 * i], ports[2 * i + 1], saslPorts[i], voters.toString())));
             }
             EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(built, startTimeout);
             try {
                 long started = System.nanoTime();
                 built.forEach(EmbeddedKafkaBroker::prepareNode);
-                cluster.launchAll(built);
+                cluster.launchAll();
                 LOG.info("{}-node cluster at {} started in {} ms", nodes, cluster.bootstrapServers(),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
                 return cluster;
@@ -136,35 +152,10 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
     }
 
     /** Launches the nodes on threads of their own, then waits until each serves. */
-    private void launchAll(List<EmbeddedKafkaBroker> which) {
+    private void launchAll() {
         long deadline = System.nanoTime() + startTimeout.toNanos();
-        List<Thread> threads = new ArrayList<>();
-        List<RuntimeException> failures = Collections.synchronizedList(new ArrayList<>());
-        for (EmbeddedKafkaBroker n : which) {
-            Thread t = new Thread(() -> {
-                try {
-                    n.launchNode(deadline);
-                } catch (RuntimeException e) {
-                    failures.add(e);
-                }
-            }, "kafka-scenarios-cluster-launch-" + n.nodeId());
-            threads.add(t);
-            t.start();
-        }
-        for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while starting the cluster", e);
-            }
-        }
-        if (!failures.isEmpty()) {
-            RuntimeException first = failures.get(0);
-            failures.stream().skip(1).forEach(first::addSuppressed);
-            throw first;
-        }
-        for (EmbeddedKafkaBroker n : which) {
+        onEveryNode(n -> n.launchNode(deadline), "launch");
+        for (EmbeddedKafkaBroker n : nodes) {
             n.awaitNodeServing(deadline);
         }
     }
@@ -175,6 +166,79 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
         StringJoiner j = new StringJoiner(",");
         nodes.forEach(n -> j.add(n.bootstrapServers()));
         return j.toString();
+    }
+
+    /**
+     * @return every node's SASL listener ({@code SASL_PLAINTEXT}, SCRAM-SHA-512), comma-separated
+     * @throws IllegalStateException unless the cluster was built with {@link Builder#saslScram()}
+     */
+    public String saslBootstrapServers() {
+        StringJoiner j = new StringJoiner(",");
+        for (EmbeddedKafkaBroker n : nodes) {
+            if (n.saslAddress() == null) {
+                throw new IllegalStateException("this cluster has no SASL listener; build it with saslScram()");
+            }
+            j.add(n.saslAddress());
+        }
+        return j.toString();
+    }
+
+    /**
+     * The client settings of a user on the SASL listener: {@code bootstrap.servers},
+     * {@code security.protocol}, {@code sasl.mechanism} and {@code sasl.jaas.config}.
+     *
+     * @param user a user name
+     * @param password its password (no double quotes or backslashes)
+     * @return a new mutable map, to add the client's own settings to
+     */
+    public Map<String, Object> saslClientConfig(String user, String password) {
+        return scramClientConfig(saslBootstrapServers(), user, password);
+    }
+
+    private static Map<String, Object> scramClientConfig(String bootstrap, String user, String password) {
+        for (String s : new String[] {user, password}) {
+            if (s == null || s.isEmpty() || s.indexOf('"') >= 0 || s.indexOf('\\') >= 0) {
+                throw new IllegalArgumentException("a SCRAM user name or password must be non-empty, without '\"' or '\\': " + s);
+            }
+        }
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("bootstrap.servers", bootstrap);
+        c.put("security.protocol", "SASL_PLAINTEXT");
+        c.put("sasl.mechanism", "SCRAM-SHA-512");
+        c.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + user + "\" password=\"" + password + "\";");
+        return c;
+    }
+
+    /**
+     * Creates (or changes the password of) a SCRAM-SHA-512 user, and returns once every node
+     * authenticates it. A node applies the cluster's metadata in order, so ACLs created before this
+     * call are in force on every node by then too: create a user's ACLs first.
+     *
+     * @param user a user name, whose principal is {@code User:<user>}
+     * @param password its password (no double quotes or backslashes)
+     * @throws IllegalStateException if a node does not authenticate the user within 30 s
+     */
+    public void createScramUser(String user, String password) {
+        saslBootstrapServers(); // fails clearly without a SASL listener
+        admin.createScramUser(user, password);
+        for (EmbeddedKafkaBroker n : nodes) {
+            if (n.isRunning()) {
+                ClusterAdmin.awaitAuthenticates(scramClientConfig(n.saslAddress(), user, password), Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    /**
+     * Creates ACLs (e.g. {@code new AclBinding(new ResourcePattern(TOPIC, "orders", LITERAL),
+     * new AccessControlEntry("User:alice", "*", WRITE, ALLOW))}). They are in force on every node once a
+     * user created after them authenticates ({@link #createScramUser}).
+     *
+     * @param acls the bindings
+     */
+    public void createAcls(java.util.Collection<org.apache.kafka.common.acl.AclBinding> acls) {
+        saslBootstrapServers();
+        admin.createAcls(acls);
     }
 
     /** {@inheritDoc} One replica per node, {@code min.insync.replicas} 2 (unless {@code configs} says otherwise). */
@@ -232,10 +296,42 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
         return true;
     }
 
-    /** {@inheritDoc} Every node, gracefully. */
+    /**
+     * {@inheritDoc} Every node, gracefully, all at once: one after another, the last node's controlled
+     * shutdown would wait for a controller quorum that is already gone.
+     */
     @Override
     public synchronized void stop() {
-        nodes.forEach(EmbeddedKafkaBroker::stop);
+        onEveryNode(EmbeddedKafkaBroker::stop, "stop");
+    }
+
+    private void onEveryNode(java.util.function.Consumer<EmbeddedKafkaBroker> action, String what) {
+        List<Thread> threads = new ArrayList<>();
+        List<RuntimeException> failures = Collections.synchronizedList(new ArrayList<>());
+        for (EmbeddedKafkaBroker n : nodes) {
+            Thread t = new Thread(() -> {
+                try {
+                    action.accept(n);
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }, "kafka-scenarios-cluster-" + what + "-" + n.nodeId());
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted: cluster " + what, e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            RuntimeException first = failures.get(0);
+            failures.stream().skip(1).forEach(first::addSuppressed);
+            throw first;
+        }
     }
 
     /** {@inheritDoc} Every node, SIGKILL: a full outage. Use {@link #node(int)} for one. */
@@ -255,7 +351,7 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
         }
         stop();
         admin.reset();
-        launchAll(nodes);
+        launchAll();
     }
 
     @Override
@@ -272,6 +368,9 @@ public final class EmbeddedKafkaCluster implements KafkaCluster {
         }
         for (EmbeddedKafkaBroker n : nodes) {
             try {
+                // SIGKILL first: the data is deleted anyway, and the last node's graceful stop waits 30 s
+                // for a controller quorum that is gone.
+                n.kill();
                 n.close();
             } catch (RuntimeException e) {
                 if (failure == null) {

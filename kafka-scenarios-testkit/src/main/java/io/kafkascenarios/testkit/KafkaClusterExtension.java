@@ -73,6 +73,7 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
     /** Nodes of an embedded {@link EmbeddedKafkaCluster}, or 0 for a single {@link EmbeddedKafkaBroker}. */
     private final int nodes;
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+    private boolean saslScram;
     private KafkaCluster cluster;
     private String ownerId;
 
@@ -111,6 +112,24 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
         Assumptions.assumeTrue(c instanceof EmbeddedKafkaCluster,
                 "needs the embedded multi-node cluster (KafkaClusterExtension.childJvmCluster), not " + c);
         return (EmbeddedKafkaCluster) c;
+    }
+
+    /**
+     * Gives the embedded multi-node cluster a SCRAM-SHA-512 listener and ACLs
+     * ({@link EmbeddedKafkaCluster.Builder#saslScram()}). Call before {@code beforeAll}, on a
+     * {@link #childJvmCluster} extension.
+     *
+     * @return this extension
+     */
+    public synchronized KafkaClusterExtension saslScram() {
+        if (nodes == 0) {
+            throw new IllegalStateException("saslScram() is for childJvmCluster(n) extensions");
+        }
+        if (cluster != null) {
+            throw new IllegalStateException("saslScram() must be called before the cluster starts");
+        }
+        saslScram = true;
+        return this;
     }
 
     /**
@@ -198,7 +217,7 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
         if (cluster != null) {
             return; // a @Nested class of the owner
         }
-        cluster = startCluster(mode, nodes, brokerProperties, System::getProperty);
+        cluster = startCluster(mode, nodes, saslScram, brokerProperties, System::getProperty);
         ownerId = context.getUniqueId();
         LOG.info("{} uses {}", context.getDisplayName(), cluster);
     }
@@ -266,7 +285,7 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
         return v;
     }
 
-    private static KafkaCluster startCluster(EmbeddedKafkaBroker.Mode mode, int nodes, Map<String, String> brokerProperties,
+    private static KafkaCluster startCluster(EmbeddedKafkaBroker.Mode mode, int nodes, boolean saslScram, Map<String, String> brokerProperties,
                                              UnaryOperator<String> properties) {
         Provider provider = provider(properties);
         if (provider != Provider.EMBEDDED && !brokerProperties.isEmpty()) {
@@ -289,6 +308,9 @@ public final class KafkaClusterExtension implements BeforeAllCallback, AfterAllC
                 if (nodes > 0) {
                     EmbeddedKafkaCluster.Builder cluster = EmbeddedKafkaCluster.childJvms(nodes);
                     brokerProperties.forEach(cluster::brokerProperty);
+                    if (saslScram) {
+                        cluster.saslScram();
+                    }
                     return cluster.start();
                 }
                 EmbeddedKafkaBroker.Builder builder = mode == EmbeddedKafkaBroker.Mode.IN_PROCESS
