@@ -27,10 +27,12 @@ import io.kafkascenarios.testkit.EmbeddedKafkaCluster;
 import io.kafkascenarios.testkit.KafkaClusterExtension;
 
 /**
- * The telemetry producer on a three-node cluster (replication factor 3, {@code min.insync.replicas=2},
- * {@code acks=all}): the leader of the partition is SIGKILLed under load and restarted, then every
- * node is restarted in turn (a rolling upgrade). Nothing is lost, nothing duplicated, and the
- * caller's longest stall is printed.
+ * The three scenarios on a three-node cluster (replication factor 3, {@code min.insync.replicas=2},
+ * {@code acks=all}) through leader SIGKILLs and rolling restarts: telemetry in BLOCK (nothing lost,
+ * nothing duplicated, the caller's longest stall) and in DISCARD (no stall; the topic holds exactly the
+ * delivered records); requests (each answered by its deadline, at the offset it was told); the stream
+ * processor with instances crashing and SIGKILLed (nothing lost, duplicates counted). Each prints its
+ * figures.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ClusterFailoverIT {
@@ -251,48 +253,60 @@ class ClusterFailoverIT {
     }
 
     @Test
-    void theStreamProcessorLosesNothingThroughARollingRestartAndAnInstanceCrash() throws Exception {
+    void theStreamProcessorLosesNothingThroughARollingRestartAndInstanceKills() throws Exception {
         EmbeddedKafkaCluster cluster = KAFKA.multiNode();
         String bootstrap = cluster.bootstrapServers();
         String in = KafkaClusterExtension.uniqueTopic("cluster-stream-in");
         String out = KafkaClusterExtension.uniqueTopic("cluster-stream-out");
         cluster.createTopic(in, 6);
         cluster.createTopic(out, 6);
-        List<String> inputs = StreamFixture.produceInputs(bootstrap, in, 60_000, 60);
+        // About 1,000 records/s in all (6 ms each, one partition at a time per worker): the run spans the
+        // restarts and the kills, about 35 s.
+        List<String> inputs = StreamFixture.produceInputs(bootstrap, in, 30_000, 60);
         String group = StreamFixture.group("cluster-stream");
         Map<String, Object> producerConfig = StreamFixture.producerConfig(bootstrap);
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
         List<io.kafkascenarios.stream.StreamProcessor> running = new java.util.ArrayList<>();
+        List<ChildProcessor> children = new java.util.ArrayList<>();
         long start = System.nanoTime();
         try (RingProducer producer = RingProducer.builder(producerConfig).build()) {
             java.util.function.Function<String, io.kafkascenarios.stream.StreamProcessor> instance = name ->
-                    io.kafkascenarios.stream.StreamProcessor.builder(StreamFixture.consumerConfig(bootstrap, group), producer)
+                    io.kafkascenarios.stream.StreamProcessor.builder(ProcessorMain.consumerConfig(bootstrap, group), producer) // 6 s sessions, as the child's
                             .topics(in).name(name)
                             .recordHandler(r -> {
-                                java.util.concurrent.locks.LockSupport.parkNanos(300_000); // long enough to span the restarts
+                                java.util.concurrent.locks.LockSupport.parkNanos(6_000_000);
                                 return List.of(StreamFixture.identity(out, r));
                             })
                             .start();
             running.add(instance.apply("a"));
             io.kafkascenarios.stream.StreamProcessor b = instance.apply("b");
             running.add(b);
-            await().atMost(Duration.ofSeconds(60)).until(() -> running.stream().mapToLong(p -> p.health().processed()).sum() > 5_000);
+            // A third instance in a child JVM of its own, to SIGKILL: no shutdown code runs at all.
+            ChildProcessor x = ChildProcessor.launch(bootstrap, group, in, out, "-D" + ProcessorMain.BATCH_DELAY_PROPERTY + "=150");
+            children.add(x);
+            await().atMost(Duration.ofSeconds(60)).until(() -> x.running()
+                    && running.stream().mapToLong(p -> p.health().processed()).sum() > 5_000);
             cluster.node(1).restart();
-            b.close(Duration.ZERO); // a crash: no final commit
+            b.close(Duration.ZERO); // an in-process crash: no final commit
             running.remove(b);
             running.add(instance.apply("c"));
+            x.kill(); // SIGKILL mid-stream, with its last 100 ms of completions uncommitted
+            children.add(ChildProcessor.launch(bootstrap, group, in, out, "-D" + ProcessorMain.BATCH_DELAY_PROPERTY + "=150"));
             cluster.node(2).restart();
             cluster.node(3).restart();
             Map<org.apache.kafka.common.TopicPartition, Long> end = StreamFixture.endOffsets(bootstrap, in, 6);
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
                     .until(() -> StreamFixture.committed(bootstrap, group, in).equals(end));
         } finally {
+            for (ChildProcessor c : children) {
+                c.kill();
+            }
             for (io.kafkascenarios.stream.StreamProcessor p : running) {
                 p.close(Duration.ofSeconds(30));
             }
         }
         StreamFixture.Outputs outputs = StreamFixture.Outputs.read(bootstrap, out);
-        System.out.printf("ClusterFailoverIT: stream processor through a rolling restart and an instance crash: %d inputs,"
+        System.out.printf("ClusterFailoverIT: stream processor through a rolling restart, an instance crash and a SIGKILLed instance: %d inputs,"
                 + " %s (%.2f %%), %.1f s%n", inputs.size(), outputs, 100.0 * outputs.duplicates / inputs.size(),
                 (System.nanoTime() - start) / 1e9);
         assertThat(outputs.missing(inputs)).as("inputs without output").isEmpty();
