@@ -18,6 +18,17 @@ final class ReadBack {
     }
 
     static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        each(bootstrap, topic, Duration.ofSeconds(60), records::add);
+        return records;
+    }
+
+    /**
+     * Hands every record to {@code action} without keeping it, for topics too big to hold.
+     *
+     * @return how many records were read
+     */
+    static long each(String bootstrap, String topic, Duration timeout, java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> action) {
         Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -29,16 +40,19 @@ final class ReadBack {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long read = 0;
+            long deadline = System.nanoTime() + timeout.toNanos();
             while (!reached(consumer, end)) {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("could not read " + topic + " to its end offsets " + end
-                            + " within 60 s; read " + records.size());
+                            + " within " + timeout.toSeconds() + " s; read " + read);
                 }
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    action.accept(r);
+                    read++;
+                }
             }
-            return records;
+            return read;
         }
     }
 
