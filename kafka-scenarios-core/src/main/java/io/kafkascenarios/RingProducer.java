@@ -808,7 +808,9 @@ public final class RingProducer implements AutoCloseable {
          * 1 s by default), on the one flusher thread: one denied topic would stall every other topic,
          * and a request's clear cause would become a deadline in the ring. Once the interval has passed
          * the next record is sent to Kafka again, so a granted ACL or a created user is noticed within
-         * it; that one record may wait in {@code send} as above.
+         * it; that one record may wait in {@code send} as above. A refused login lasts at most 1 s:
+         * it covers every record, and one broker's refusal may not be repeated by the next. A
+         * delivered record ends the login's refusal and its topic's at once.
          *
          * @param interval how long; {@link Duration#ZERO} sends every record to Kafka
          * @return this builder

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.kafkascenarios.internal.RecordSink;
+import io.kafkascenarios.internal.Refusals;
 
 /**
  * Kafka's refusals (a denied topic, a refused login) fail the records they cover at once for the
@@ -90,7 +91,7 @@ class RingProducerRefusalsTest {
         assertThat(sink.totalCalls.get()).isEqualTo(1);
         assertThat(producer.stats().failed()).isEqualTo(501);
 
-        now.addAndGet(INTERVAL - 1);
+        now.addAndGet(Refusals.LOGIN_RETRY_NANOS - 1); // a login refusal lasts 1 s, not the topics' 10 s
         assertThat(failureOf(producer.send("t0", null, new byte[] {3}, Duration.ofSeconds(5))))
                 .isInstanceOf(SaslAuthenticationException.class);
         assertThat(sink.totalCalls.get()).isEqualTo(1);
@@ -113,6 +114,47 @@ class RingProducerRefusalsTest {
         assertThat(producer.flush(Duration.ofSeconds(20))).isTrue();
         assertThat(sink.calls("denied")).isEqualTo(1);
         assertThat(producer.stats().failed()).isEqualTo(101);
+    }
+
+    @Test
+    void aDeliveredRecordEndsItsTopicsRefusalBeforeTheInterval() {
+        producer = builder().build(sink);
+        sink.holdTopics.add("flaky");
+        CompletableFuture<RecordMetadata> inKafka = producer.send("flaky", null, new byte[] {1}, Duration.ofSeconds(20));
+        await().atMost(Duration.ofSeconds(20)).until(() -> sink.held.size() == 1);
+        sink.holdTopics.clear();
+        sink.refuseOnIoThread.add("flaky"); // a produce request refused, e.g. an ACL being changed
+        assertThat(failureOf(producer.send("flaky", null, new byte[] {2}, Duration.ofSeconds(5))))
+                .isInstanceOf(TopicAuthorizationException.class);
+        assertThat(failureOf(producer.send("flaky", null, new byte[] {3}, Duration.ofSeconds(5))))
+                .as("refused at once").isInstanceOf(TopicAuthorizationException.class);
+        assertThat(sink.calls("flaky")).isEqualTo(2);
+        // Kafka delivers a record of the topic: it takes the topic again, well within the interval.
+        sink.refuseOnIoThread.clear();
+        sink.releaseHeld();
+        assertThat(inKafka.join().topic()).isEqualTo("flaky");
+        assertThat(producer.send("flaky", null, new byte[] {4}, Duration.ofSeconds(5)).join().topic()).isEqualTo("flaky");
+        assertThat(sink.calls("flaky")).isEqualTo(3);
+    }
+
+    @Test
+    void aDeliveredRecordEndsALoginRefusal() {
+        producer = builder().build(sink);
+        sink.holdTopics.add("slow");
+        CompletableFuture<RecordMetadata> inKafka = producer.send("slow", null, new byte[] {1}, Duration.ofSeconds(20));
+        await().atMost(Duration.ofSeconds(20)).until(() -> sink.held.size() == 1);
+        sink.loginRefused = true; // one broker refuses the login
+        assertThat(failureOf(producer.send("t", null, new byte[] {2}, Duration.ofSeconds(5))))
+                .isInstanceOf(SaslAuthenticationException.class);
+        assertThat(failureOf(producer.send("t", null, new byte[] {3}, Duration.ofSeconds(5))))
+                .as("refused at once").isInstanceOf(SaslAuthenticationException.class);
+        assertThat(sink.totalCalls.get()).isEqualTo(2);
+        // Another broker accepts the login and delivers the record it held: no refusal any more, within the second.
+        sink.loginRefused = false;
+        sink.releaseHeld();
+        assertThat(inKafka.join().topic()).isEqualTo("slow");
+        assertThat(producer.send("t", null, new byte[] {4}, Duration.ofSeconds(5)).join().topic()).isEqualTo("t");
+        assertThat(sink.totalCalls.get()).isEqualTo(3);
     }
 
     @Test
@@ -143,6 +185,16 @@ class RingProducerRefusalsTest {
         volatile boolean loginRefused;
         final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
         final AtomicLong totalCalls = new AtomicLong();
+        final java.util.Queue<Thread> ioThreads = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        /** Records of these topics are held, not called back, until {@link #releaseHeld}. */
+        final Set<String> holdTopics = ConcurrentHashMap.newKeySet();
+        final java.util.Queue<Map.Entry<ProducerRecord<byte[], byte[]>, Callback>> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+        void releaseHeld() {
+            for (Map.Entry<ProducerRecord<byte[], byte[]>, Callback> h = held.poll(); h != null; h = held.poll()) {
+                h.getValue().onCompletion(new RecordMetadata(new TopicPartition(h.getKey().topic(), 0), 0, 0, 0, 0, 0), null);
+            }
+        }
 
         long calls(String topic) {
             AtomicLong n = calls.get(topic);
@@ -153,20 +205,32 @@ class RingProducerRefusalsTest {
         public void send(ProducerRecord<byte[], byte[]> record, Callback callback) {
             totalCalls.incrementAndGet();
             calls.computeIfAbsent(record.topic(), t -> new AtomicLong()).incrementAndGet();
-            if (loginRefused) {
+            if (holdTopics.contains(record.topic())) {
+                held.add(Map.entry(record, callback));
+            } else if (loginRefused) {
                 callback.onCompletion(null, new SaslAuthenticationException("invalid credentials"));
             } else if (deniedTopics.contains(record.topic())) {
                 callback.onCompletion(null, new TopicAuthorizationException(Set.of(record.topic())));
             } else if (refuseOnIoThread.contains(record.topic())) {
                 Thread io = new Thread(() -> callback.onCompletion(null, new TopicAuthorizationException(Set.of(record.topic()))));
+                ioThreads.add(io);
                 io.start();
             } else {
                 callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(), 0), 0, 0, 0, 0, 0), null);
             }
         }
 
+        /** Like Kafka's: returns once every record sent so far has been called back. */
         @Override
         public void flush() {
+            for (Thread io : ioThreads) {
+                try {
+                    io.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
 
         @Override

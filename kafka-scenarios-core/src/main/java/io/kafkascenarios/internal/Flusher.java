@@ -183,6 +183,9 @@ public final class Flusher implements Runnable {
         RecordSink sink;
         try {
             unusable = sinks.usableOrFailure();
+            if (unusable == null) {
+                unusable = outcomes.refusals().refusal(record.topic()); // Kafka's own exception, at once
+            }
             sink = sinks.current();
         } catch (Throwable t) {
             unusable = t;
@@ -190,11 +193,6 @@ public final class Flusher implements Runnable {
         }
         if (unusable != null) {
             outcomes.fail(record, -1, unusable);
-            return;
-        }
-        Throwable refused = outcomes.refusals().refusal(record.topic());
-        if (refused != null) {
-            outcomes.fail(record, -1, refused);
             return;
         }
         for (int strays = 0; ; strays++) {
@@ -213,10 +211,13 @@ public final class Flusher implements Runnable {
                 if (isStray(t, strays)) {
                     continue; // Kafka throws it before the record is appended: sending again is safe
                 }
-                sinks.noteIfFatal(sink, t);
-                outcomes.refusals().note(record.topic(), t);
                 boolean abandoned = phase.get() == ABANDONED && (t instanceof InterruptException);
-                outcomes.fail(record, -1, abandoned ? abandonCause : t);
+                try {
+                    sinks.noteIfFatal(sink, t);
+                    outcomes.refusals().note(record.topic(), t);
+                } finally {
+                    outcomes.fail(record, -1, abandoned ? abandonCause : t);
+                }
                 return;
             }
         }

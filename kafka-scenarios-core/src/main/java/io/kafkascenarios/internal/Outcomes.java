@@ -48,6 +48,7 @@ public final class Outcomes {
             }
             // Before the future completes: a caller that saw its send acknowledged sees it in health().
             accounting.deliveredNow();
+            refusals.delivered(record.topic());
             try {
                 if (record.completion != null) {
                     record.completion.succeed(metadata);
@@ -56,10 +57,13 @@ public final class Outcomes {
                 accounting.delivered.increment();
             }
         } else {
-            // A late error from a producer already replaced must not condemn its successor.
-            sinks.noteIfFatal(record.sentTo, exception);
-            refusals.note(record.topic(), exception);
-            fail(record, metadata == null ? -1 : metadata.partition(), exception);
+            try {
+                // A late error from a producer already replaced must not condemn its successor.
+                sinks.noteIfFatal(record.sentTo, exception);
+                refusals.note(record.topic(), exception);
+            } finally { // an Error while noting (out of memory) must not leave the record pending
+                fail(record, metadata == null ? -1 : metadata.partition(), exception);
+            }
         }
     }
 

@@ -14,7 +14,10 @@ import org.apache.kafka.common.errors.TopicAuthorizationException;
  * default, for a denied topic; a reconnect to every broker for a wrong password). Without this, one
  * denied topic stalls every other topic behind it in the ring, and a wrong password turns each
  * request's clear cause into a deadline in the ring. When the interval has passed, the next record is
- * sent to Kafka again, so a granted ACL or a created user is noticed.
+ * sent to Kafka again, so a granted ACL or a created user is noticed. A refused login lasts at most
+ * {@link #LOGIN_RETRY_NANOS}: unlike a denied topic it covers every record, and one broker's refusal
+ * may be a glitch that the next connection does not repeat. A delivered record ends the login
+ * refusal, and its topic's.
  *
  * <p>Threads: {@link #note} on whichever thread completes a record (the flusher, when Kafka refuses
  * inside {@code send}; Kafka's I/O thread, when a produce request is refused); {@link #refusal} on
@@ -24,7 +27,13 @@ public final class Refusals {
     private record Refusal(Throwable cause, long untilNanos) {
     }
 
+    /** Refused topics remembered before expired ones are swept. */
+    private static final int MAX_TOPICS = 1024;
+    /** The longest a refused login fails records at once (1 s). */
+    public static final long LOGIN_RETRY_NANOS = 1_000_000_000L;
+
     private final long retryNanos;
+    private final long loginRetryNanos;
     private final NanoClock clock;
     private final ConcurrentHashMap<String, Refusal> topics = new ConcurrentHashMap<>();
     /** Set once a topic was refused; until then the flusher pays one volatile read per record. */
@@ -37,6 +46,7 @@ public final class Refusals {
      */
     public Refusals(long retryNanos, NanoClock clock) {
         this.retryNanos = retryNanos;
+        this.loginRetryNanos = Math.min(retryNanos, LOGIN_RETRY_NANOS);
         this.clock = clock;
     }
 
@@ -50,11 +60,30 @@ public final class Refusals {
         if (retryNanos == 0) {
             return;
         }
+        long now = clock.nanoTime();
         if (failure instanceof TopicAuthorizationException) {
-            topics.put(topic, new Refusal(failure, clock.nanoTime() + retryNanos));
+            if (topics.size() >= MAX_TOPICS) { // many refused topic names: drop the expired ones
+                topics.values().removeIf(r -> now - r.untilNanos >= 0);
+            }
+            topics.put(topic, new Refusal(failure, now + retryNanos));
             anyTopic = true;
         } else if (failure instanceof AuthenticationException) {
-            login.set(new Refusal(failure, clock.nanoTime() + retryNanos));
+            login.set(new Refusal(failure, now + loginRetryNanos));
+        }
+    }
+
+    /**
+     * A record was delivered: Kafka accepts this producer's login, and this topic, again.
+     * Kafka's I/O thread; one volatile read unless something was refused.
+     *
+     * @param topic the delivered record's topic
+     */
+    void delivered(String topic) {
+        if (login.get() != null) {
+            login.set(null);
+        }
+        if (anyTopic && !topics.isEmpty()) {
+            topics.remove(topic);
         }
     }
 

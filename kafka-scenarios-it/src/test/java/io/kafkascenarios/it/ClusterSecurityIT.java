@@ -63,12 +63,7 @@ class ClusterSecurityIT {
         cluster.createScramUser("alice", "alice-secret");
 
         ConcurrentLinkedQueue<FailureReport> reports = new ConcurrentLinkedQueue<>();
-        RingProducerListener listener = new RingProducerListener() {
-            @Override
-            public void onFailed(FailureReport report) {
-                reports.add(report);
-            }
-        };
+        RingProducerListener listener = collecting(reports);
         int perTopic = 1_000;
         long t0 = System.nanoTime();
         RingStats stats;
@@ -108,12 +103,7 @@ class ClusterSecurityIT {
         cluster.createScramUser("carol", "carol-secret");
 
         ConcurrentLinkedQueue<FailureReport> reports = new ConcurrentLinkedQueue<>();
-        RingProducerListener listener = new RingProducerListener() {
-            @Override
-            public void onFailed(FailureReport report) {
-                reports.add(report);
-            }
-        };
+        RingProducerListener listener = collecting(reports);
         RingProducer producer = RingProducer.builder(cluster.saslClientConfig("carol", "not-carols-password"))
                 .listener(listener).reportInterval(Duration.ofMillis(100)).build();
         int offered = 500;
@@ -199,11 +189,41 @@ class ClusterSecurityIT {
         assertThat(StreamFixture.Outputs.read(cluster.bootstrapServers(), out).missing(inputs)).isEmpty();
     }
 
+    @Test
+    void usersAndAclsSurviveARestartOfTheWholeCluster() throws Exception {
+        EmbeddedKafkaCluster cluster = KAFKA.multiNode();
+        String topic = KafkaClusterExtension.uniqueTopic("secure-restart");
+        cluster.createTopic(topic, 1);
+        cluster.createAcls(List.of(allow("erin", TOPIC, topic, WRITE), allow("erin", TOPIC, topic, DESCRIBE)));
+        cluster.createScramUser("erin", "erin-secret");
+        long t0 = System.nanoTime();
+        cluster.restart(); // every node stopped together, then started together: the metadata log is kept
+        long restartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        try (RingProducer producer = RingProducer.builder(cluster.saslClientConfig("erin", "erin-secret")).build()) {
+            for (int i = 0; i < 100; i++) {
+                producer.offer(topic, null, new byte[] {(byte) i});
+            }
+            assertThat(producer.flush(Duration.ofSeconds(60))).isTrue();
+            System.out.printf("ClusterSecurityIT: after a whole-cluster restart (%d ms): %s%n", restartMillis, producer.stats());
+            assertThat(producer.stats().delivered()).isEqualTo(100);
+        }
+        assertThat(ReadBack.all(cluster.bootstrapServers(), topic)).hasSize(100);
+    }
+
     private static Map<String, Object> consumerConfig(EmbeddedKafkaCluster cluster, String group) {
         Map<String, Object> c = cluster.saslClientConfig("dave", "dave-secret");
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         return c;
+    }
+
+    private static RingProducerListener collecting(ConcurrentLinkedQueue<FailureReport> reports) {
+        return new RingProducerListener() {
+            @Override
+            public void onFailed(FailureReport report) {
+                reports.add(report);
+            }
+        };
     }
 
     private static AclBinding allow(String user, org.apache.kafka.common.resource.ResourceType type, String name, AclOperation op) {

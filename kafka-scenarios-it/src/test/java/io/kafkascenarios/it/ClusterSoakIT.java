@@ -115,7 +115,7 @@ class ClusterSoakIT {
         AtomicLong inputFailures = new AtomicLong();
         List<StreamProcessor> processors = new ArrayList<>();
         List<ChildProcessor> children = new ArrayList<>();
-        AtomicLong instances = new AtomicLong();
+        AtomicLong instances = new AtomicLong(); // in this JVM and in child JVMs, all started
         Map<Fault, Integer> faults = new EnumMap<>(Fault.class);
         long maxHeap = 0;
         long started = System.nanoTime();
@@ -187,8 +187,9 @@ class ClusterSoakIT {
             });
             processors.add(inProcess(bootstrap, group, in, out, streamOut, instances));
             processors.add(inProcess(bootstrap, group, in, out, streamOut, instances));
-            children.add(child(bootstrap, group, in, out));
+            children.add(child(bootstrap, group, in, out, instances));
 
+            List<Fault> bag = new ArrayList<>();
             long nextFault = System.nanoTime() + seconds(10 + random.nextInt(10));
             long lastDelivered = -1;
             long lastProgress = System.nanoTime();
@@ -213,7 +214,11 @@ class ClusterSoakIT {
                 long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
                 maxHeap = Math.max(maxHeap, used);
                 if (System.nanoTime() - nextFault >= 0) {
-                    Fault f = Fault.values()[random.nextInt(Fault.values().length)];
+                    if (bag.isEmpty()) { // every kind once per round, in a random order
+                        bag.addAll(List.of(Fault.values()));
+                        java.util.Collections.shuffle(bag, random);
+                    }
+                    Fault f = bag.remove(0);
                     faults.merge(f, 1, Integer::sum);
                     inject(f, random, cluster, topics, processors, children, bootstrap, group, in, out, streamOut, instances);
                     nextFault = System.nanoTime() + seconds(15 + random.nextInt(20));
@@ -272,7 +277,7 @@ class ClusterSoakIT {
                     acked.size(), deadlineMisses.get(), neverWritten.size(), misplaced, writtenAnyway,
                     requestSlowest.get() / 1e6, deadlineMisses.get(),
                     inputs.size(), outputs.total, missing.size(), outputs.duplicates, 100.0 * outputs.duplicates / Math.max(1, inputs.size()),
-                    (System.nanoTime() - started) / 60e9, seed, faults, instances.get() + children.size(), inputFailures.get(),
+                    (System.nanoTime() - started) / 60e9, seed, faults, instances.get(), inputFailures.get(),
                     heapAtEnd / 1e6, maxHeap / 1e6, violations.isEmpty() ? "none" : violations);
             System.out.println("ClusterSoakIT summary:\n" + table);
             writeSummary(table);
@@ -323,7 +328,7 @@ class ClusterSoakIT {
                 if (random.nextBoolean()) {
                     ChildProcessor victim = children.remove(0);
                     victim.kill();
-                    children.add(child(bootstrap, group, in, out));
+                    children.add(child(bootstrap, group, in, out, instances));
                     detail = "SIGKILL of the child JVM instance";
                 } else {
                     StreamProcessor victim = processors.remove(random.nextInt(processors.size()));
@@ -354,7 +359,8 @@ class ClusterSoakIT {
                 .start();
     }
 
-    private static ChildProcessor child(String bootstrap, String group, String in, String out) {
+    private static ChildProcessor child(String bootstrap, String group, String in, String out, AtomicLong instances) {
+        instances.incrementAndGet();
         return ChildProcessor.launch(bootstrap, group, in, out, "-D" + ProcessorMain.BATCH_DELAY_PROPERTY + "=5");
     }
 
