@@ -75,8 +75,9 @@ final class ReplyConsumer {
         return failure;
     }
 
+    /** @return true once ready; false at once when the consumer stopped on its own, else at the timeout */
     boolean awaitReady(Duration timeout) throws InterruptedException {
-        return ready.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return ready.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && failure == null;
     }
 
     private void run() {
@@ -97,6 +98,7 @@ final class ReplyConsumer {
         } catch (RuntimeException | Error e) {
             if (!closing) {
                 failure = e; // no longer ready: new requests are refused with this cause
+                ready.countDown(); // a waiter in awaitReady learns it now, not at its timeout
                 LOG.error("the reply consumer of {} stopped: outstanding requests will time out, new ones are refused", topic, e);
             }
         } finally {

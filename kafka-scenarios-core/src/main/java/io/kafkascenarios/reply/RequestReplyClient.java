@@ -130,7 +130,8 @@ public final class RequestReplyClient implements AutoCloseable {
      * Waits until the client is ready (the reply topic exists and its end is known).
      *
      * @param timeout how long to wait at most
-     * @return true if ready
+     * @return true if ready; false at the timeout, or at once if the reply consumer stopped (e.g. its
+     *         user may not read the reply topic: the cause is in the exception of a refused request)
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitReady(Duration timeout) throws InterruptedException {

@@ -190,6 +190,67 @@ class ClusterSecurityIT {
     }
 
     @Test
+    void aRequestReplyClientRoundTripsWithItsAclsAndSaysWhyWithoutReadOnItsReplyTopic() throws Exception {
+        EmbeddedKafkaCluster cluster = KAFKA.multiNode();
+        String requests = KafkaClusterExtension.uniqueTopic("secure-requests");
+        String replies = KafkaClusterExtension.uniqueTopic("secure-replies");
+        cluster.createTopic(requests, 1);
+        cluster.createTopic(replies, 1);
+        cluster.createAcls(List.of(allow("frank", TOPIC, requests, WRITE), allow("frank", TOPIC, requests, DESCRIBE),
+                allow("frank", TOPIC, replies, READ), allow("frank", TOPIC, replies, DESCRIBE),
+                allow("grace", TOPIC, requests, WRITE), allow("grace", TOPIC, requests, DESCRIBE)));
+        cluster.createScramUser("frank", "frank-secret");
+        cluster.createScramUser("grace", "grace-secret");
+        List<AutoCloseable> open = new ArrayList<>();
+        try {
+            // The replier on the unrestricted listener: upper-cases each request into its reply.
+            RingProducer replierProducer = RingProducer.builder(Map.of("bootstrap.servers", cluster.bootstrapServers())).build();
+            open.add(replierProducer);
+            StreamProcessor replier = StreamProcessor.builder(StreamFixture.consumerConfig(cluster.bootstrapServers(),
+                    StreamFixture.group("secure-replier")), replierProducer).topics(requests)
+                    .recordHandler(r -> List.of(io.kafkascenarios.reply.ReplyHeaders.SPRING.reply(r, r.key(),
+                            new String(r.value(), StandardCharsets.UTF_8).toUpperCase(java.util.Locale.ROOT).getBytes(StandardCharsets.UTF_8))))
+                    .start();
+            open.add(() -> replier.close(Duration.ofSeconds(10)));
+
+            RingProducer frankProducer = RingProducer.builder(cluster.saslClientConfig("frank", "frank-secret")).build();
+            open.add(frankProducer);
+            io.kafkascenarios.reply.RequestReplyClient frank = io.kafkascenarios.reply.RequestReplyClient
+                    .builder(frankProducer, cluster.saslClientConfig("frank", "frank-secret")).replyTopic(replies).build();
+            open.add(frank);
+            assertThat(frank.awaitReady(Duration.ofSeconds(60))).isTrue();
+            for (int i = 0; i < 20; i++) {
+                byte[] reply = frank.request(requests, null, ("hello " + i).getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(30))
+                        .get(40, TimeUnit.SECONDS).value();
+                assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo("HELLO " + i);
+            }
+
+            // grace may write requests but not read the reply topic.
+            RingProducer graceProducer = RingProducer.builder(cluster.saslClientConfig("grace", "grace-secret")).build();
+            open.add(graceProducer);
+            io.kafkascenarios.reply.RequestReplyClient grace = io.kafkascenarios.reply.RequestReplyClient
+                    .builder(graceProducer, cluster.saslClientConfig("grace", "grace-secret")).replyTopic(replies).build();
+            open.add(grace);
+            long t0 = System.nanoTime();
+            boolean ready = grace.awaitReady(Duration.ofSeconds(60));
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            Throwable refused = failureOf(grace.request(requests, null, new byte[] {1}, Duration.ofSeconds(5)));
+            System.out.printf("ClusterSecurityIT: request-reply: 20 round trips over SCRAM; without READ on the reply topic"
+                    + " awaitReady said %s after %d ms, a request failed with %s (cause %s)%n", ready, waitedMillis, refused,
+                    refused.getCause());
+            assertThat(ready).isFalse();
+            assertThat(waitedMillis).as("not at the 60 s timeout").isLessThan(30_000);
+            assertThat(refused).isInstanceOf(IllegalStateException.class).hasMessageContaining("not ready")
+                    .hasRootCauseInstanceOf(TopicAuthorizationException.class);
+        } finally {
+            java.util.Collections.reverse(open);
+            for (AutoCloseable c : open) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
     void usersAndAclsSurviveARestartOfTheWholeCluster() throws Exception {
         EmbeddedKafkaCluster cluster = KAFKA.multiNode();
         String topic = KafkaClusterExtension.uniqueTopic("secure-restart");
