@@ -816,7 +816,10 @@ public final class RingProducer implements AutoCloseable {
          * @return this builder
          */
         public Builder refusalRetryInterval(Duration interval) {
-            this.refusalRetryNanos = toNanos(interval);
+            if (interval != null && interval.isNegative()) {
+                throw new IllegalArgumentException("refusalRetryInterval must not be negative: " + interval);
+            }
+            this.refusalRetryNanos = toNanos(Objects.requireNonNull(interval, "refusalRetryInterval"));
             return this;
         }
 

@@ -169,6 +169,14 @@ class RingProducerRefusalsTest {
         assertThat(producer.stats().failed()).isEqualTo(100);
     }
 
+    @Test
+    void aBadIntervalIsRefusedByName() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RingProducer.builder(Map.of()).refusalRetryInterval(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("refusalRetryInterval");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RingProducer.builder(Map.of()).refusalRetryInterval(null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("refusalRetryInterval");
+    }
+
     private static Throwable failureOf(CompletableFuture<?> f) {
         try {
             f.join();

@@ -60,6 +60,13 @@ public class PacedTelemetryBenchmark extends SideBySide {
         }
     }
 
+    /** {@code -Dks.bench.ringSize=N} (in {@code -jvmArgsAppend}) tries another ring size; the default 4096 otherwise. */
+    @Override
+    protected RingProducer.Builder ring(RingProducer.Builder builder) {
+        Integer size = Integer.getInteger("ks.bench.ringSize");
+        return size == null ? builder : builder.ringSize(size);
+    }
+
     @Benchmark
     @Threads(1)
     public boolean ringOfferPaced(Pace pace, CallerAllocation allocation, ProcessCpu cpu) {
