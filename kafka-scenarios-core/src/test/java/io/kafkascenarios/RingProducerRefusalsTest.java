@@ -89,6 +89,7 @@ class RingProducerRefusalsTest {
         assertThat(failureOf(producer.send("t0", null, new byte[] {3}, Duration.ofSeconds(5))))
                 .as("the cause, not a deadline in the ring").isInstanceOf(SaslAuthenticationException.class);
         assertThat(sink.totalCalls.get()).isEqualTo(1);
+        assertThat(producer.flush(Duration.ofSeconds(20))).isTrue(); // a future fails just before its record is counted
         assertThat(producer.stats().failed()).isEqualTo(501);
 
         now.addAndGet(Refusals.LOGIN_RETRY_NANOS - 1); // a login refusal lasts 1 s, not the topics' 10 s
