@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -29,6 +28,7 @@ import io.kafkascenarios.internal.Refusals;
  * record is sent again. The sink plays Kafka: it refuses inside {@code send}, on the calling thread, as
  * {@code KafkaProducer.waitOnMetadata} does, and counts the calls that would each have waited.
  */
+@org.junit.jupiter.api.Timeout(60) // the frozen clock cannot time anything out: a regression must not hang the build
 class RingProducerRefusalsTest {
     private static final long INTERVAL = Duration.ofSeconds(10).toNanos();
 
@@ -180,10 +180,12 @@ class RingProducerRefusalsTest {
 
     private static Throwable failureOf(CompletableFuture<?> f) {
         try {
-            f.join();
+            f.get(10, java.util.concurrent.TimeUnit.SECONDS);
             throw new AssertionError("expected a failure");
-        } catch (CompletionException e) {
+        } catch (java.util.concurrent.ExecutionException e) {
             return e.getCause();
+        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("no outcome in 10 s", e);
         }
     }
 

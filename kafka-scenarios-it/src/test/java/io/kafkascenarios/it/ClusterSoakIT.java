@@ -89,6 +89,8 @@ class ClusterSoakIT {
         String in = KafkaClusterExtension.uniqueTopic("soak-in");
         String out = KafkaClusterExtension.uniqueTopic("soak-out");
         Map<String, Integer> topics = Map.of(tele, 3, requests, 3, in, 6, out, 6);
+        Map<String, Integer> replicated = new java.util.HashMap<>(topics);
+        replicated.put("__consumer_offsets", 5); // the test kit's offsets.topic.num.partitions
         cluster.createTopic(tele, 3);
         cluster.createTopic(requests, 3);
         cluster.createTopic(in, 6);
@@ -220,7 +222,7 @@ class ClusterSoakIT {
                     }
                     Fault f = bag.remove(0);
                     faults.merge(f, 1, Integer::sum);
-                    inject(f, random, cluster, topics, processors, children, bootstrap, group, in, out, streamOut, instances);
+                    inject(f, random, cluster, replicated, processors, children, bootstrap, group, in, out, streamOut, instances);
                     nextFault = System.nanoTime() + seconds(15 + random.nextInt(20));
                 }
                 Thread.sleep(5_000);
@@ -229,6 +231,7 @@ class ClusterSoakIT {
             for (Thread th : threads) {
                 th.join(TimeUnit.SECONDS.toMillis(30));
             }
+            assertThat(threads).as("load threads stopped before the counts are read").noneMatch(Thread::isAlive);
             inputProducer.flush();
             assertThat(telemetry.flush(Duration.ofSeconds(120))).as("telemetry flushed").isTrue();
             Map<TopicPartition, Long> endOffsets = StreamFixture.endOffsets(bootstrap, in, 6);
@@ -289,6 +292,7 @@ class ClusterSoakIT {
             assertThat(misplaced).as("acknowledged requests not at their offset").isZero();
             assertThat(writtenAnyway).as("'never written' requests found in the topic").isZero();
             assertThat(missing).as("stream inputs without output").isEmpty();
+            assertThat(inputFailures.get()).as("input sends failed (a gap would read as an order violation)").isZero();
             assertThat(outputs.orderViolations()).as("per-key order").isEmpty();
         } finally {
             stop.set(true);

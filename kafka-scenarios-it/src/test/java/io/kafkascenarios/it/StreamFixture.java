@@ -83,7 +83,7 @@ final class StreamFixture {
         static Outputs read(String bootstrap, String topic) {
             Outputs o = new Outputs();
             Map<String, java.util.Set<Integer>> seen = new HashMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : ReadBack.all(bootstrap, topic)) {
+            ReadBack.each(bootstrap, topic, Duration.ofMinutes(5), r -> {
                 String v = new String(r.value(), UTF_8);
                 String key = v.substring(0, v.indexOf(':'));
                 int s = Integer.parseInt(v.substring(v.indexOf(':') + 1));
@@ -92,7 +92,7 @@ final class StreamFixture {
                 if (!seen.computeIfAbsent(key, x -> new java.util.HashSet<>()).add(s)) {
                     o.duplicates++;
                 }
-            }
+            });
             return o;
         }
 
