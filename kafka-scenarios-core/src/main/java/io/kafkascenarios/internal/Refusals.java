@@ -36,8 +36,11 @@ public final class Refusals {
     private final long loginRetryNanos;
     private final NanoClock clock;
     private final ConcurrentHashMap<String, Refusal> topics = new ConcurrentHashMap<>();
-    /** Set once a topic was refused; until then the flusher pays one volatile read per record. */
-    private volatile boolean anyTopic;
+    /**
+     * Set at the first refusal and never cleared: until then the flusher's check and the I/O thread's
+     * delivery hook each cost one volatile read per record.
+     */
+    private volatile boolean everRefused;
     private final AtomicReference<Refusal> login = new AtomicReference<>();
 
     /**
@@ -66,23 +69,27 @@ public final class Refusals {
                 topics.values().removeIf(r -> now - r.untilNanos >= 0);
             }
             topics.put(topic, new Refusal(failure, now + retryNanos));
-            anyTopic = true;
+            everRefused = true;
         } else if (failure instanceof AuthenticationException) {
             login.set(new Refusal(failure, now + loginRetryNanos));
+            everRefused = true;
         }
     }
 
     /**
      * A record was delivered: Kafka accepts this producer's login, and this topic, again.
-     * Kafka's I/O thread; one volatile read unless something was refused.
+     * Kafka's I/O thread; one volatile read until something was refused.
      *
      * @param topic the delivered record's topic
      */
     void delivered(String topic) {
+        if (!everRefused) {
+            return;
+        }
         if (login.get() != null) {
             login.set(null);
         }
-        if (anyTopic && !topics.isEmpty()) {
+        if (!topics.isEmpty()) {
             topics.remove(topic);
         }
     }
@@ -92,15 +99,15 @@ public final class Refusals {
      * @return Kafka's exception to fail it with at once, or null to send it
      */
     Throwable refusal(String topic) {
+        if (!everRefused) {
+            return null;
+        }
         Refusal l = login.get();
         if (l != null) {
             if (clock.nanoTime() - l.untilNanos < 0) {
                 return l.cause;
             }
             login.compareAndSet(l, null); // this record tries again
-        }
-        if (!anyTopic) {
-            return null;
         }
         Refusal t = topics.get(topic);
         if (t == null) {
