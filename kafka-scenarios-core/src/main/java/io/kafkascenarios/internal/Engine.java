@@ -323,6 +323,7 @@ public final class Engine {
             boolean interrupted = Thread.interrupted();
             try {
                 ring.awaitWaitersGone(start, timeoutNanos);
+                ring.awaitLateClaimsAborted(closeSequence, start, timeoutNanos);
             } finally {
                 if (interrupted) {
                     Thread.currentThread().interrupt();

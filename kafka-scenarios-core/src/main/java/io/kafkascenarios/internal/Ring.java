@@ -277,6 +277,35 @@ public final class Ring {
         return true;
     }
 
+    /**
+     * Closing thread, after the flusher drained to the close sequence: waits (to the deadline) until
+     * every slot claimed past it is published. Such a claim saw the ring closed and aborts at once,
+     * counting a non-record; until it has, the cursor counts it as offered and {@code pending()} as
+     * pending, and close would report it as not delivered. The ring past the close sequence is never
+     * released, so at most one lap of such claims exists.
+     *
+     * @param closeSequence the last sequence the flusher drains
+     * @param startNanos when close started, on this ring's clock
+     * @param timeoutNanos close's whole budget
+     * @return true if every late claim is aborted
+     */
+    public boolean awaitLateClaimsAborted(long closeSequence, long startNanos, long timeoutNanos) {
+        long next = closeSequence + 1;
+        while (true) {
+            long cursor = buffer.getCursor();
+            while (next <= cursor && buffer.isAvailable(next)) {
+                next++;
+            }
+            if (next > cursor) {
+                return true;
+            }
+            if (clock.nanoTime() - startNanos >= timeoutNanos) {
+                return false;
+            }
+            LockSupport.parkNanos(this, MIN_PARK_NANOS);
+        }
+    }
+
     /** @return callers in a full ring's slow path now (tests) */
     int waiters() {
         return waiters.get();
